@@ -1,0 +1,112 @@
+// Content hashes behind a stat fast path, as git's index does it: a file whose size, mtime,
+// ctime, inode and mode are unchanged is not read again.
+import { createHash } from "node:crypto";
+import { type BigIntStats, lstatSync, readFileSync, readlinkSync } from "node:fs";
+
+/** What we remember about a file (all times in nanoseconds, as decimal strings). */
+export interface FileStat {
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  mode: number;
+  /** `sha256:<hex>` of the content (or of the link target for symlinks). */
+  hash: string;
+  /**
+   * False when the file changed so recently that a later write within the same timestamp tick
+   * could go unnoticed (git's "racily clean" problem): such entries are re-hashed next time.
+   */
+  settled: boolean;
+}
+
+/** Where stat entries are kept between runs (LMDB on the main thread, a Map in workers). */
+export interface FileStatTable {
+  get(path: string): FileStat | undefined;
+  set(path: string, stat: FileStat): void;
+}
+
+export class MemoryFileStatTable implements FileStatTable {
+  readonly entries = new Map<string, FileStat>();
+  get(path: string): FileStat | undefined {
+    return this.entries.get(path);
+  }
+  set(path: string, stat: FileStat): void {
+    this.entries.set(path, stat);
+  }
+}
+
+/** A change younger than this may share its timestamp with a later one. */
+const SETTLE_NS = 1_000_000_000n;
+
+export function sha256(data: string | Buffer): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+export function lstatOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+function sameStat(entry: FileStat, st: BigIntStats): boolean {
+  return (
+    entry.settled &&
+    entry.size === Number(st.size) &&
+    entry.mtimeNs === String(st.mtimeNs) &&
+    entry.ctimeNs === String(st.ctimeNs) &&
+    entry.ino === String(st.ino) &&
+    entry.mode === Number(st.mode)
+  );
+}
+
+/**
+ * Hashes regular files and symlinks through `table`. Entries it had to (re)compute are collected
+ * in `fresh` so the owner can persist them.
+ */
+export class FileHasher {
+  readonly fresh = new Map<string, FileStat>();
+  private readonly memo = new Map<string, FileStat | undefined>();
+
+  constructor(private readonly table: FileStatTable) {}
+
+  /** Hash of the file at `path` (not following a final symlink), or undefined if it is missing. */
+  stat(path: string): FileStat | undefined {
+    if (this.memo.has(path)) return this.memo.get(path);
+    const result = this.compute(path);
+    this.memo.set(path, result);
+    return result;
+  }
+
+  private compute(path: string): FileStat | undefined {
+    const st = lstatOrUndefined(path);
+    if (st === undefined || st.isDirectory()) return undefined;
+    const known = this.table.get(path);
+    if (known !== undefined && sameStat(known, st)) return known;
+    let hash: string;
+    try {
+      hash = st.isSymbolicLink() ? sha256(`link:${readlinkSync(path)}`) : sha256(readFileSync(path));
+    } catch {
+      return undefined;
+    }
+    // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
+    const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    const entry: FileStat = {
+      size: Number(st.size),
+      mtimeNs: String(st.mtimeNs),
+      ctimeNs: String(st.ctimeNs),
+      ino: String(st.ino),
+      mode: Number(st.mode),
+      hash,
+      settled: nowNs() - newest > SETTLE_NS,
+    };
+    this.table.set(path, entry);
+    this.fresh.set(path, entry);
+    return entry;
+  }
+}
+
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}

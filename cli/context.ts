@@ -1,0 +1,43 @@
+// What every command gets: parsed global options, output streams and a cancellation signal.
+import type { Engine, EngineOptions } from "../engine/index.js";
+
+export interface GlobalOptions {
+  repo?: string;
+  json?: boolean;
+  cacheDir?: string;
+  debug?: boolean;
+}
+
+export interface CliContext {
+  options: GlobalOptions;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  signal: AbortSignal;
+  /** Where human-readable output goes: stderr when --json owns stdout. */
+  human: NodeJS.WriteStream;
+}
+
+export async function openEngine(ctx: CliContext, extra: Partial<EngineOptions> = {}): Promise<Engine> {
+  const { createEngine } = await import("../engine/index.js");
+  return createEngine({
+    repo: ctx.options.repo ?? process.cwd(),
+    cacheDir: ctx.options.cacheDir,
+    signal: ctx.signal,
+    ...extra,
+  });
+}
+
+export function writeJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Parses a positive number option, or fails with a usage error naming the flag. */
+export async function positive(flag: string, value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    const { UsageError } = await import("../engine/errors.js");
+    throw new UsageError(`${flag} expects a positive number, got '${value}'`);
+  }
+  return n;
+}

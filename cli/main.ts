@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// infra's command line: parses, dispatches to a command, and maps errors to exit codes in one
+// place. Commands load lazily, so `infra --help` never opens a cache or starts Nix.
+import { Command, CommanderError } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import type { CliContext, GlobalOptions } from "./context.js";
+import { formatFatal } from "./render/error.js";
+import { makeStyle } from "./render/style.js";
+
+const EXAMPLES = `
+Examples:
+  infra hosts                      list every NixOS, nix-darwin and home-manager target
+  infra eval                       evaluate everything; only what changed runs Nix again
+  infra eval web1 db1 --json       evaluate two hosts, machine-readable
+  infra cache stats                where the cache is and what it holds
+
+Every command takes --repo DIR (default: the current folder), --json and --cache-dir DIR.
+Exit codes: 0 ok, 1 an evaluation failed, 2 usage or config error, 70 internal error, 130 interrupted.`;
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option("--repo <dir>", "the fleet's folder (default: current folder)")
+    .option("--json", "machine-readable output on stdout")
+    .option("--cache-dir <dir>", "cache root (default: $INFRA_CACHE_DIR or ~/.cache/infra)")
+    .option("--debug", "show stack traces for errors");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\ninterrupting: stopping evaluations (Ctrl-C again to force)\n");
+    controller.abort();
+    setTimeout(() => process.exit(130), 5000).unref();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+
+  let debug = argv.includes("--debug");
+  let exitCode = 0;
+  const ctxFor = (cmd: Command): CliContext => {
+    const options = cmd.optsWithGlobals() as GlobalOptions;
+    debug = options.debug === true;
+    return {
+      options,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      human: options.json ? process.stderr : process.stdout,
+      signal: controller.signal,
+    };
+  };
+
+  const program = new Command("infra")
+    .description("Fast, incremental evaluation of Nix fleets, with a dependency graph you can query.")
+    .version(pkg.version, "-V, --version", "print infra's version")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXAMPLES);
+  withCommon(program);
+
+  withCommon(program.command("hosts"))
+    .description("list the targets every flake in the repo defines")
+    .addHelpText(
+      "after",
+      `
+Targets are the entries of nixosConfigurations, darwinConfigurations and homeConfigurations in
+every tracked flake.nix below --repo. Names clash? Then kind:name, or <flake folder>#name.
+JSON: {"hosts":[{"name","kind","flake","attr"}]}`,
+    )
+    .action(async (_opts, cmd: Command) => {
+      const { hostsCommand } = await import("./commands/hosts.js");
+      exitCode = await hostsCommand(ctxFor(cmd));
+    });
+
+  withCommon(program.command("eval"))
+    .description("evaluate targets with real Nix, re-using every result whose inputs did not change")
+    .argument("[names...]", "targets (names, kind:name, flake#name or infra.json groups); default: all")
+    .option("-j, --jobs <n>", "parallel evaluations (default: number of cores)")
+    .option("--no-cache", "evaluate everything again (the results are still recorded)")
+    .option("--timeout <seconds>", "stop an evaluation after this long (default 300)")
+    .option("--max-memory <mb>", "memory limit per evaluation (default 4096)")
+    .addHelpText(
+      "after",
+      `
+Each target is evaluated in its own nix process while infra records every file, folder and
+flake input it read; the next run re-evaluates only targets whose recorded inputs changed.
+Failures are cached too, until something they read changes.
+
+JSON: {"hosts":[{"name","kind","attr","status":"evaluated"|"cached"|"failed","drvPath",
+       "outPath","durationMs","dependencies","error":{"message","file","line","column"}}],
+       "summary":{"evaluated","cached","failed","durationMs"}}
+Exit: 0 when every target evaluated, 1 when one failed.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { evalCommand } = await import("./commands/eval.js");
+      exitCode = await evalCommand(ctxFor(cmd), names, opts);
+    });
+
+  const cache = program.command("cache").description("inspect or reset the evaluation cache");
+  for (const [action, description] of [
+    ["stats", "where the cache is and how much it holds"],
+    ["prune", "drop old traces (keeps the newest --keep per target)"],
+    ["clear", "forget everything (results are computed again on the next run)"],
+  ] as const) {
+    const sub = withCommon(cache.command(action)).description(description);
+    if (action === "prune") {
+      sub.option("--keep <n>", "traces to keep per target (default 4)");
+      sub.option("--older-than <days>", "also drop traces not used for this many days");
+    }
+    sub.action(async (opts, cmd: Command) => {
+      const { cacheCommand } = await import("./commands/cache.js");
+      exitCode = await cacheCommand(ctxFor(cmd), action, opts);
+    });
+  }
+
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    const style = makeStyle(process.stderr);
+    if (error instanceof CommanderError) {
+      // Help and --version are not errors; anything else commander rejects is a usage error.
+      return error.exitCode === 0 ||
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version"
+        ? 0
+        : 2;
+    }
+    const { isInfraError, ExitCode } = await import("../engine/errors.js");
+    if (isInfraError(error)) {
+      if (error.exitCode === ExitCode.interrupted || controller.signal.aborted) return ExitCode.interrupted;
+      process.stderr.write(formatFatal(error, style, debug));
+      return error.exitCode;
+    }
+    if (controller.signal.aborted) return ExitCode.interrupted;
+    const err = error as Error;
+    process.stderr.write(
+      formatFatal(
+        {
+          message: `internal error: ${err?.message ?? String(error)}`,
+          hints: debug ? [] : ["Run again with --debug for details, and please report it."],
+          stack: err?.stack,
+        },
+        style,
+        debug,
+      ),
+    );
+    return ExitCode.internal;
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A leaked handle must not keep a finished command alive.
+setTimeout(() => process.exit(code), 3000).unref();

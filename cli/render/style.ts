@@ -1,0 +1,29 @@
+// Minimal terminal styling that switches itself off for pipes, NO_COLOR and dumb terminals.
+const codes = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+  bold: 1,
+  dim: 2,
+} as const;
+
+export type Style = { [K in keyof typeof codes]: (text: string) => string };
+
+export function makeStyle(stream: NodeJS.WriteStream): Style {
+  const on = stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  const entries = Object.entries(codes).map(([name, code]) => [
+    name,
+    on ? (text: string) => `\u001b[${code}m${text}\u001b[0m` : (text: string) => text,
+  ]);
+  return Object.fromEntries(entries) as Style;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}

@@ -1,0 +1,27 @@
+// What the engine reports while it works. It never prints: renderers subscribe.
+import type { HostResult } from "./report.js";
+
+export type EngineEvent =
+  | { type: "warning"; message: string }
+  | { type: "discovered"; flakes: number; targets: number }
+  | { type: "plan"; total: number; cached: number; queued: number }
+  | { type: "start"; name: string; kind: string }
+  | { type: "result"; result: HostResult }
+  | { type: "ready" }
+  | { type: "change"; paths: string[] }
+  | { type: "idle" };
+
+export type EngineListener = (event: EngineEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<EngineListener>();
+
+  on(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,109 @@
+// The few git facts flake semantics depend on. Every call runs git itself, so what infra sees
+// is what `nix eval` (which also shells out to git) sees.
+import { execa } from "execa";
+import { EnvironmentError } from "./errors.js";
+
+export interface HeadInfo {
+  rev: string;
+  /** Committer time of HEAD, seconds since the epoch (flake `lastModified`). */
+  lastModified: number;
+  revCount: number;
+}
+
+/** What the loader passes as `self`'s git attributes. */
+export interface GitState {
+  isRepo: boolean;
+  dirty: boolean;
+  lastModified: number;
+  lastModifiedDate: string;
+  rev?: string;
+  shortRev?: string;
+  revCount?: number;
+}
+
+async function git(top: string, args: string[], options: { reject?: boolean } = {}) {
+  try {
+    return await execa("git", ["-C", top, ...args], {
+      reject: options.reject ?? true,
+      stripFinalNewline: false,
+      env: { GIT_OPTIONAL_LOCKS: "0" },
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") {
+      throw new EnvironmentError("git is not installed", {
+        hints: ["Install git (apt-get install -y git)."],
+      });
+    }
+    throw error;
+  }
+}
+
+/** The work tree's top level containing `dir`, or undefined when it is not in a git repo. */
+export async function findTop(dir: string): Promise<string | undefined> {
+  const result = await git(dir, ["rev-parse", "--show-toplevel"], { reject: false });
+  if (result.exitCode !== 0) return undefined;
+  return result.stdout.trim();
+}
+
+/** Tracked paths (relative to `top`), as `nix eval` copies them for a git flake. */
+export async function trackedFiles(top: string): Promise<string[]> {
+  const result = await git(top, ["ls-files", "-z"]);
+  return result.stdout.split("\0").filter((p) => p !== "");
+}
+
+export async function headInfo(top: string): Promise<HeadInfo | undefined> {
+  const log = await git(top, ["log", "-1", "--no-show-signature", "--format=%H %ct"], { reject: false });
+  if (log.exitCode !== 0 || log.stdout.trim() === "") return undefined;
+  const [rev, time] = log.stdout.trim().split(" ");
+  const count = await git(top, ["rev-list", "--count", "HEAD"]);
+  return { rev: rev!, lastModified: Number(time), revCount: Number(count.stdout.trim()) };
+}
+
+/** Nix 2.8 decides "dirty" with exactly this command (tracked changes only, untracked files ignored). */
+export async function isDirty(top: string): Promise<boolean> {
+  const result = await git(top, ["diff", "HEAD", "--quiet", "--ignore-submodules", "--"], { reject: false });
+  return result.exitCode !== 0;
+}
+
+/** `%Y%m%d%H%M%S` in UTC, as flakes format `lastModifiedDate`. */
+export function formatLastModifiedDate(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+}
+
+export async function gitState(top: string | undefined): Promise<GitState> {
+  if (top === undefined)
+    return { isRepo: false, dirty: true, lastModified: 0, lastModifiedDate: formatLastModifiedDate(0) };
+  const [head, dirty] = await Promise.all([headInfo(top), isDirty(top)]);
+  // A repository without commits is treated as dirty, with lastModified 0, like Nix does.
+  if (head === undefined)
+    return { isRepo: true, dirty: true, lastModified: 0, lastModifiedDate: formatLastModifiedDate(0) };
+  return {
+    isRepo: true,
+    dirty,
+    lastModified: head.lastModified,
+    lastModifiedDate: formatLastModifiedDate(head.lastModified),
+    rev: head.rev,
+    shortRev: head.rev.slice(0, 7),
+    revCount: head.revCount,
+  };
+}
+
+/**
+ * Tracked paths (relative to `top`) that differ between `ref` and the working tree, committed or
+ * not. Untracked files are not part of a git flake, so they are not changes.
+ */
+export async function changedSince(top: string, ref: string): Promise<string[]> {
+  const verify = await git(top, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { reject: false });
+  if (verify.exitCode !== 0) {
+    throw new EnvironmentError(`'${ref}' is not a commit in ${top}`, {
+      hints: ["Pass a branch, tag or commit that exists, e.g. --since HEAD~1 or --since origin/main."],
+    });
+  }
+  const diff = await git(top, ["diff", "--name-only", "-z", "--no-renames", ref, "--"]);
+  return diff.stdout
+    .split("\0")
+    .filter((p) => p !== "")
+    .sort();
+}

@@ -1,0 +1,294 @@
+// infra's engine as a library: the CLI and the tests call these functions. It never reads
+// process.argv, never prints and never exits.
+import { readFileSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { isAbsolute, join, relative } from "node:path";
+import { sha256 } from "../cache/file-hashes.js";
+import { evaluatorKey, repoCacheName, targetKey } from "../cache/key.js";
+import { openLmdbStore } from "../cache/lmdb-store.js";
+import type { CacheStats, CacheStore } from "../cache/store.js";
+import pkg from "../package.json" with { type: "json" };
+import { DEFAULT_CONFIG, type InfraConfig, parseConfig } from "./config.js";
+import { ConfigError, InterruptedError, UsageError } from "./errors.js";
+import type { ListValue } from "./evaluate.js";
+import { type EngineListener, EventBus } from "./events.js";
+import {
+  checkNixVersion,
+  detectNix,
+  type Limits,
+  loaderPath,
+  type NixInfo,
+  nixBinaryStamp,
+  which,
+} from "./nix.js";
+import { EvalPool } from "./pool.js";
+import { type EvalReport, type FlakeFailure, type HostError, hostResult, summarize } from "./report.js";
+import { type Job, type JobResult, Scheduler } from "./scheduler.js";
+import {
+  KINDS,
+  nameTargets,
+  type RawTarget,
+  selectTargets,
+  type Target,
+  type TargetKind,
+} from "./targets.js";
+import { Workspace } from "./workspace.js";
+
+export interface EngineOptions {
+  /** The fleet's folder (a flake, or a repo holding several). */
+  repo: string;
+  /** Cache root; defaults to $INFRA_CACHE_DIR, then $XDG_CACHE_HOME/infra or ~/.cache/infra. */
+  cacheDir?: string | undefined;
+  /** Parallel evaluations; defaults to the number of cores. */
+  jobs?: number | undefined;
+  /** Per-evaluation limits; default from infra.json, then 300 s and 4096 MB. */
+  timeoutSeconds?: number | undefined;
+  memoryMB?: number | undefined;
+  /** Stops everything in flight (nix processes are killed). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface HostsReport {
+  hosts: Target[];
+  errors: FlakeFailure[];
+}
+
+export interface EvaluateOptions {
+  names?: string[];
+  noCache?: boolean;
+}
+
+export interface Engine {
+  readonly repoDir: string;
+  readonly config: InfraConfig;
+  readonly cachePath: string;
+  on(listener: EngineListener): () => void;
+  hosts(): Promise<HostsReport>;
+  evaluate(options?: EvaluateOptions): Promise<EvalReport>;
+  cacheStats(): CacheStats;
+  cachePrune(options: { keepTraces: number; keepHistory: number; olderThanDays?: number }): {
+    traces: number;
+    history: number;
+  };
+  cacheClear(): void;
+  close(): Promise<void>;
+}
+
+export function defaultCacheRoot(): string {
+  return (
+    process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "infra")
+  );
+}
+
+/** Reads infra.json from the repo folder, if there is one. */
+export function loadConfig(repoDir: string): InfraConfig {
+  const file = join(repoDir, "infra.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return DEFAULT_CONFIG;
+  }
+  const parsed = parseConfig(text);
+  if (parsed.config) return parsed.config;
+  const lines = parsed.errors.map(
+    (e) => `${file}:${e.line}:${e.column}: ${e.path ? `${e.path}: ` : ""}${e.message}`,
+  );
+  throw new ConfigError(`infra.json is not valid:\n${lines.join("\n")}`, {
+    hints: ["Fix the settings named above; the schema is in schema/infra.schema.json."],
+  });
+}
+
+/** Nix's identity without running it when the binary is unchanged since last time. */
+async function resolveNix(store: CacheStore): Promise<NixInfo> {
+  const stamp = nixBinaryStamp();
+  const known = stamp ? store.getMeta<{ version: string; system: string }>(`nix:${stamp}`) : undefined;
+  let info: NixInfo;
+  if (known && stamp) {
+    info = {
+      version: known.version,
+      system: known.system,
+      instantiate: which("nix-instantiate")!,
+      nix: which("nix"),
+      strace: which("strace"),
+      time: which("time"),
+    };
+  } else {
+    info = await detectNix();
+    if (stamp) store.putMeta(`nix:${stamp}`, { version: info.version, system: info.system });
+  }
+  if (process.env.INFRA_NO_STRACE === "1") info.strace = undefined;
+  return info;
+}
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const events = new EventBus();
+  const warn = (message: string) => events.emit({ type: "warning", message });
+  // Opening the workspace validates the folder before anything is created for it.
+  const probe = await Workspace.open(options.repo, { get: () => undefined, set: () => {} });
+  const repoDir = probe.repoDir;
+  const config = loadConfig(repoDir);
+  const cacheRoot = options.cacheDir ?? defaultCacheRoot();
+  const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });
+  const nix = await resolveNix(store);
+  const tooOld = checkNixVersion(nix.version);
+  if (tooOld) throw new UsageError(tooOld, { hints: ["Install a newer Nix (2.8 or later)."] });
+
+  const loader = loaderPath();
+  const evaluator = evaluatorKey({
+    nixVersion: nix.version,
+    system: nix.system,
+    loaderHash: sha256(readFileSync(loader)),
+    infraVersion: pkg.version,
+    options: ["restrict-eval"],
+  });
+  const limits: Limits = {
+    timeoutMs: (options.timeoutSeconds ?? config.limits.timeoutSeconds) * 1000,
+    memoryMB: options.memoryMB ?? config.limits.memoryMB,
+  };
+  const jobs = Math.max(1, options.jobs ?? availableParallelism());
+  const pool = new EvalPool(jobs);
+  const scheduler = new Scheduler({ store, pool, evaluator, nix, loader, limits });
+  const meta = Object.fromEntries(Object.entries(config.meta).map(([k, v]) => [k, v.split(".")]));
+  let warnedUntraced = false;
+
+  const checkSignal = () => {
+    if (options.signal?.aborted) throw new InterruptedError();
+  };
+
+  const openWorkspace = () => Workspace.open(repoDir, store.files);
+
+  const errorView = (ws: Workspace, error: HostError): HostError => {
+    if (error.file === undefined || !isAbsolute(error.file)) return error;
+    const rel = relative(ws.top, error.file);
+    return rel.startsWith("..") ? error : { ...error, file: ws.display(rel) };
+  };
+
+  async function discover(ws: Workspace): Promise<HostsReport> {
+    const flakes = ws.findFlakes(config.ignore);
+    if (flakes.length === 0) {
+      throw new ConfigError(`no flake.nix in ${repoDir}`, {
+        code: "E_NO_FLAKE",
+        hints: [
+          "Run infra in a folder holding a flake (or pass --repo DIR).",
+          ws.isGit ? "In a git repository flake.nix must be tracked: git add flake.nix." : "",
+        ].filter((h) => h !== ""),
+      });
+    }
+    const listJobs: Job[] = flakes.map((flakeDir) => {
+      const flakeRel = ws.rel(flakeDir);
+      return {
+        id: targetKey({ mode: "list", flakeRel, attrPath: [], meta: {} }),
+        label: ws.display(flakeRel),
+        mode: "list",
+        flakeDir,
+        flakeRel,
+        attrPath: [],
+        configPath: [],
+        meta: {},
+      };
+    });
+    const results = await scheduler.run(ws, listJobs, { signal: options.signal });
+    checkSignal();
+    const raw: RawTarget[] = [];
+    const errors: FlakeFailure[] = [];
+    for (const { job, outcome } of results) {
+      if (outcome.error) {
+        errors.push({ flake: job.label, error: errorView(ws, outcome.error) });
+        continue;
+      }
+      const list = outcome.value as ListValue;
+      for (const kind of Object.keys(KINDS) as TargetKind[]) {
+        for (const attrName of list[KINDS[kind].set]) {
+          raw.push({ kind, attrName, flake: job.label, flakeDir: job.flakeDir, flakeRel: job.flakeRel });
+        }
+      }
+    }
+    const hosts = nameTargets(raw, meta);
+    events.emit({ type: "discovered", flakes: flakes.length, targets: hosts.length });
+    return { hosts, errors };
+  }
+
+  function jobFor(target: Target): Job {
+    return {
+      id: target.id,
+      label: target.name,
+      mode: "value",
+      flakeDir: target.flakeDir,
+      flakeRel: target.flakeRel,
+      attrPath: target.attrPath,
+      configPath: target.configPath,
+      meta,
+    };
+  }
+
+  return {
+    repoDir,
+    config,
+    cachePath: store.path,
+    on: (listener) => events.on(listener),
+
+    async hosts() {
+      const ws = await openWorkspace();
+      const report = await discover(ws);
+      await store.flush();
+      return report;
+    },
+
+    async evaluate(evalOptions = {}) {
+      const started = performance.now();
+      const ws = await openWorkspace();
+      const { hosts: targets, errors } = await discover(ws);
+      const selected = selectTargets(targets, evalOptions.names ?? [], config.groups);
+      if (nix.strace === undefined && !warnedUntraced) {
+        warnedUntraced = true;
+        warn(
+          "strace is not installed: evaluations run untraced, so any change re-evaluates every target (apt-get install strace)",
+        );
+      }
+      const byId = new Map(selected.map((t) => [t.id, t]));
+      const toResult = (r: JobResult) => {
+        const host = hostResult(byId.get(r.job.id)!, r, (rel) => ws.display(rel));
+        return host.error ? { ...host, error: errorView(ws, host.error) } : host;
+      };
+      const results = await scheduler.run(ws, selected.map(jobFor), {
+        noCache: evalOptions.noCache,
+        signal: options.signal,
+        onStart: (job) => events.emit({ type: "start", name: job.label, kind: byId.get(job.id)!.kind }),
+        onResult: (r) => events.emit({ type: "result", result: toResult(r) }),
+      });
+      checkSignal();
+      const order = new Map(selected.map((t, i) => [t.id, i]));
+      const hosts = results.sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!).map(toResult);
+      await store.flush();
+      return { hosts, summary: summarize(hosts, performance.now() - started), errors };
+    },
+
+    cacheStats: () => store.stats(),
+    cachePrune: ({ keepTraces, keepHistory, olderThanDays }) =>
+      store.prune({
+        keepTraces,
+        keepHistory,
+        olderThanMs: olderThanDays === undefined ? undefined : olderThanDays * 86_400_000,
+      }),
+    cacheClear: () => store.clear(),
+
+    async close() {
+      await pool.destroy();
+      await store.close();
+    },
+  };
+}
+
+export type { InfraConfig } from "./config.js";
+export { ExitCode, InfraError } from "./errors.js";
+export type { EngineEvent, EngineListener } from "./events.js";
+export type {
+  DependencyView,
+  EvalReport,
+  EvalSummary,
+  FlakeFailure,
+  HostError,
+  HostResult,
+} from "./report.js";
+export type { Target, TargetKind } from "./targets.js";

@@ -1,0 +1,45 @@
+// The evaluation pool: piscina worker threads, each driving one nix process at a time.
+import { MessageChannel } from "node:worker_threads";
+import { Piscina } from "piscina";
+import type { EvalOutcome, EvalTask } from "./evaluate.js";
+import type { WorkerJob } from "./worker.js";
+
+export class EvalPool {
+  private pool: Piscina | undefined;
+  constructor(private readonly jobs: number) {}
+
+  /** Workers start on first use: a fully cached run never pays for them. */
+  private get piscina(): Piscina {
+    this.pool ??= new Piscina({
+      filename: new URL("./worker.js", import.meta.url).href,
+      maxThreads: this.jobs,
+      minThreads: 0,
+      idleTimeout: 30_000,
+      // Each job's memory is bounded by the nix process's own limit; the worker itself is small.
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
+    return this.pool;
+  }
+
+  async run(task: EvalTask, signal?: AbortSignal, onStart?: () => void): Promise<EvalOutcome> {
+    const { port1, port2 } = new MessageChannel();
+    port1.on("message", (message) => {
+      if (message === "started") onStart?.();
+    });
+    const onAbort = () => port1.postMessage("cancel");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      const job: WorkerJob = { task, cancel: port2 };
+      return (await this.piscina.run(job, { transferList: [port2] })) as EvalOutcome;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      port1.close();
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = undefined;
+  }
+}

@@ -1,0 +1,180 @@
+// Plans a run: looks each job up in the cache (verifying every recorded dependency against the
+// workspace), evaluates the misses on the pool, and records what they read. The only writer of
+// the cache.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Dependency } from "../cache/fingerprint.js";
+import { traceId } from "../cache/key.js";
+import type { CacheStore, StoredOutcome, StoredTrace } from "../cache/store.js";
+import type { EvalOutcome, EvalTask } from "./evaluate.js";
+import type { Limits, NixInfo } from "./nix.js";
+import type { EvalPool } from "./pool.js";
+import type { Workspace } from "./workspace.js";
+
+/** One evaluation to get done: a target's value, or a flake's list of targets. */
+export interface Job {
+  id: string;
+  label: string;
+  mode: "value" | "list";
+  flakeDir: string;
+  flakeRel: string;
+  attrPath: string[];
+  configPath: string[];
+  meta: Record<string, string[]>;
+}
+
+export interface JobResult {
+  job: Job;
+  outcome: StoredOutcome;
+  deps: Dependency[];
+  fromCache: boolean;
+  /** Wall time this run spent on the job (lookup only, when cached). */
+  durationMs: number;
+}
+
+export interface SchedulerOptions {
+  store: CacheStore;
+  pool: EvalPool;
+  evaluator: string;
+  nix: NixInfo;
+  loader: string;
+  limits: Limits;
+}
+
+export interface RunOptions {
+  noCache?: boolean;
+  signal?: AbortSignal | undefined;
+  onStart?: (job: Job) => void;
+  onResult?: (result: JobResult) => void;
+}
+
+function storedOutcome(outcome: EvalOutcome): StoredOutcome {
+  return {
+    value: outcome.value,
+    error: outcome.error,
+    mode: outcome.mode,
+    exactReason: outcome.exactReason,
+    durationMs: outcome.durationMs,
+    maxRssKb: outcome.maxRssKb,
+  };
+}
+
+export class Scheduler {
+  constructor(private readonly options: SchedulerOptions) {}
+
+  /** A stored trace whose every dependency still has its recorded fingerprint. */
+  async lookup(ws: Workspace, jobId: string): Promise<StoredTrace | undefined> {
+    for (const trace of this.options.store.traces(jobId)) {
+      if (trace.evaluator !== this.options.evaluator) continue;
+      if (trace.deps.some((d) => d.kind === "git")) await ws.gitState();
+      if (trace.deps.every((dep) => ws.snapshot.fingerprint(dep) === dep.fp)) return trace;
+    }
+    return undefined;
+  }
+
+  async run(ws: Workspace, jobs: Job[], options: RunOptions = {}): Promise<JobResult[]> {
+    const { store } = this.options;
+    const results: JobResult[] = [];
+    const misses: Job[] = [];
+    const now = Date.now();
+    for (const job of jobs) {
+      const started = performance.now();
+      const hit = options.noCache ? undefined : await this.lookup(ws, job.id);
+      if (hit) {
+        store.touch(job.id, hit.id, now);
+        const result = {
+          job,
+          outcome: hit.outcome,
+          deps: hit.deps,
+          fromCache: true,
+          durationMs: performance.now() - started,
+        };
+        results.push(result);
+        options.onResult?.(result);
+      } else misses.push(job);
+    }
+    store.putFileStats(ws.snapshot.hasher.fresh);
+    if (misses.length === 0) return results;
+
+    const markerDir = await mkdtemp(join(tmpdir(), "infra-markers-"));
+    try {
+      const git = await ws.gitState();
+      const evaluated = await Promise.all(
+        misses.map(async (job) => {
+          let lock: EvalTask["lock"];
+          try {
+            lock = ws.lock(job.flakeDir);
+          } catch (error) {
+            const message = (error as Error).message;
+            const outcome: StoredOutcome = {
+              error: { code: "E_LOCKFILE", message, trace: [], hints: [] },
+              mode: "none",
+              durationMs: 0,
+            };
+            const result = { job, outcome, deps: [], fromCache: false, durationMs: 0 };
+            options.onResult?.(result);
+            return result;
+          }
+          const task: EvalTask = {
+            mode: job.mode,
+            flakeDir: job.flakeDir,
+            flakeRel: job.flakeRel,
+            attrPath: job.attrPath,
+            configPath: job.configPath,
+            meta: job.meta,
+            top: ws.top,
+            git,
+            lock,
+            nix: {
+              instantiate: this.options.nix.instantiate,
+              nix: this.options.nix.nix,
+              strace: this.options.nix.strace,
+              time: this.options.nix.time,
+            },
+            loader: this.options.loader,
+            markerDir,
+            limits: this.options.limits,
+          };
+          const started = performance.now();
+          // Reported when the job reaches a worker: piscina queues the rest.
+          const outcome = await this.options.pool.run(task, options.signal, () => options.onStart?.(job));
+          const result = this.record(job, outcome, performance.now() - started);
+          options.onResult?.(result);
+          return result;
+        }),
+      );
+      results.push(...evaluated);
+    } finally {
+      await rm(markerDir, { recursive: true, force: true });
+    }
+    return results;
+  }
+
+  private record(job: Job, outcome: EvalOutcome, durationMs: number): JobResult {
+    const { store, evaluator } = this.options;
+    store.putFileStats(outcome.fileStats);
+    const stored = storedOutcome(outcome);
+    const at = Date.now();
+    if (outcome.cacheable) {
+      const id = traceId(evaluator, outcome.deps);
+      store.putTrace(job.id, {
+        id,
+        evaluator,
+        deps: outcome.deps,
+        outcome: stored,
+        createdAt: at,
+        usedAt: at,
+      });
+    }
+    if (job.mode === "value" && outcome.error?.code !== "E_CANCELLED") {
+      store.appendHistory(job.id, {
+        at,
+        durationMs: outcome.durationMs,
+        maxRssKb: outcome.maxRssKb,
+        status: outcome.error ? "failed" : "ok",
+      });
+    }
+    return { job, outcome: stored, deps: outcome.deps, fromCache: false, durationMs };
+  }
+}

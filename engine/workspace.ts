@@ -1,0 +1,144 @@
+// The repository as flake evaluation sees it at one moment: its top level, tracked files,
+// git state and flakes. One per run (or per watch batch).
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import picomatch from "picomatch";
+import { FileHasher, type FileStatTable } from "../cache/file-hashes.js";
+import {
+  buildTrackedTree,
+  gitFingerprint,
+  type LockFile,
+  Snapshot,
+  type TrackedTree,
+} from "../cache/fingerprint.js";
+import { ConfigError, UsageError } from "./errors.js";
+import { findTop, type GitState, gitState, trackedFiles } from "./git.js";
+
+/** Folders never searched for flakes. */
+const SKIP_DIRS = new Set([".git", "node_modules", ".direnv"]);
+
+/** A path matches an ignore glob itself, or lies inside a folder it names. */
+function ignored(path: string, globs: string[]): boolean {
+  if (globs.length === 0) return false;
+  const match = picomatch(globs, { dot: true });
+  const parts = path.split("/");
+  return parts.some((_, i) => match(parts.slice(0, i + 1).join("/")));
+}
+
+export class Workspace {
+  readonly repoDir: string;
+  readonly top: string;
+  readonly isGit: boolean;
+  readonly tracked: TrackedTree | undefined;
+  readonly snapshot: Snapshot;
+  private gitStatePromise: Promise<GitState> | undefined;
+
+  private constructor(
+    repoDir: string,
+    top: string,
+    isGit: boolean,
+    tracked: TrackedTree | undefined,
+    files: FileStatTable,
+  ) {
+    this.repoDir = repoDir;
+    this.top = top;
+    this.isGit = isGit;
+    this.tracked = tracked;
+    this.snapshot = new Snapshot({ top, tracked, hasher: new FileHasher(files) });
+  }
+
+  static async open(repo: string, files: FileStatTable): Promise<Workspace> {
+    let repoDir: string;
+    try {
+      repoDir = realpathSync(repo);
+      if (!statSync(repoDir).isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new UsageError(`'${repo}' is not a directory`, {
+        hints: ["Pass the folder of your fleet with --repo DIR."],
+      });
+    }
+    const top = await findTop(repoDir);
+    if (top === undefined) return new Workspace(repoDir, repoDir, false, undefined, files);
+    const tracked = buildTrackedTree(await trackedFiles(top));
+    return new Workspace(repoDir, realpathSync(top), true, tracked, files);
+  }
+
+  /** HEAD, dirtiness and the rest of `self`'s git attributes (a few git calls, made once). */
+  gitState(): Promise<GitState> {
+    this.gitStatePromise ??= gitState(this.isGit ? this.top : undefined).then((state) => {
+      this.snapshot.git = gitFingerprint(state);
+      return state;
+    });
+    return this.gitStatePromise;
+  }
+
+  rel(abs: string): string {
+    return relative(this.top, abs).split("\\").join("/");
+  }
+
+  /** A path relative to the repo folder, for people. */
+  display(relToTop: string): string {
+    const abs = relToTop === "" ? this.top : join(this.top, relToTop);
+    const rel = relative(this.repoDir, abs);
+    return rel === "" ? "." : rel;
+  }
+
+  /**
+   * Every flake in the repo folder: in git, tracked `flake.nix` files (git-ignored and untracked
+   * ones are not part of any flake `nix eval` sees); elsewhere, a walk of the folder.
+   */
+  findFlakes(ignore: string[] = []): string[] {
+    const found: string[] = [];
+    const keep = (relToRepo: string) =>
+      !relToRepo.split("/").some((part) => SKIP_DIRS.has(part) || part.startsWith("result")) &&
+      !ignored(relToRepo, ignore);
+    if (this.tracked !== undefined) {
+      for (const file of this.tracked.files) {
+        if (file !== "flake.nix" && !file.endsWith("/flake.nix")) continue;
+        const dir = join(this.top, file, "..");
+        const relToRepo = relative(this.repoDir, dir);
+        if (relToRepo.startsWith("..") || !keep(relToRepo)) continue;
+        if (existsSync(join(this.top, file))) found.push(dir);
+      }
+    } else {
+      const walk = (dir: string) => {
+        let entries: import("node:fs").Dirent[];
+        try {
+          entries = readdirSync(dir, { withFileTypes: true });
+        } catch {
+          return;
+        }
+        if (entries.some((e) => e.name === "flake.nix" && e.isFile())) found.push(dir);
+        for (const e of entries) {
+          if (e.isDirectory() && keep(relative(this.repoDir, join(dir, e.name)))) walk(join(dir, e.name));
+        }
+      };
+      walk(this.repoDir);
+    }
+    return found.sort();
+  }
+
+  /** The flake's lock file as a git flake sees it; a broken one is a config error naming it. */
+  lock(flakeDir: string): LockFile {
+    const rel = this.rel(flakeDir);
+    const lockRel = rel === "" ? "flake.lock" : `${rel}/flake.lock`;
+    if (!this.snapshot.isTrackedFile(lockRel) || !existsSync(join(this.top, lockRel))) {
+      return this.snapshot.lock(rel);
+    }
+    const text = readFileSync(join(this.top, lockRel), "utf8");
+    try {
+      const lock = JSON.parse(text) as LockFile;
+      if (typeof lock.root !== "string" || typeof lock.nodes !== "object")
+        throw new Error("no 'root' or 'nodes'");
+      return lock;
+    } catch (error) {
+      throw new ConfigError(
+        `${join(this.top, lockRel)}: not a valid lock file (${(error as Error).message})`,
+        {
+          code: "E_LOCKFILE",
+          hints: ["Restore it from git, or run `nix flake lock` to write it again."],
+        },
+      );
+    }
+  }
+}
