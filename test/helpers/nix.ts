@@ -1,0 +1,22 @@
+// The judge: plain `nix eval` of the same tree, as a user would run it.
+import { execFileSync, spawnSync } from "node:child_process";
+
+export const NIX_ENV = {
+  ...process.env,
+  NIX_CONFIG: "experimental-features = nix-command flakes\nbuild-users-group =\nwarn-dirty = false",
+  NIX_PATH: "",
+};
+
+/** `nix eval --raw <flakeDir>#<attr>.drvPath`, or the error text. */
+export function nixEvalDrv(flakeDir: string, attr: string): { drvPath?: string; error?: string } {
+  const result = spawnSync("nix", ["eval", "--raw", `${flakeDir}#${attr}.drvPath`], {
+    env: NIX_ENV,
+    encoding: "utf8",
+  });
+  if (result.status === 0) return { drvPath: result.stdout.trim() };
+  return { error: result.stderr.trim() };
+}
+
+export function nixVersion(): string {
+  return execFileSync("nix", ["--version"], { encoding: "utf8" }).trim();
+}

@@ -1,0 +1,67 @@
+// Fixture repositories: copies of examples/ or test/fixtures/ turned into real git repos.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "infra tests",
+  GIT_AUTHOR_EMAIL: "tests@infra.invalid",
+  GIT_COMMITTER_NAME: "infra tests",
+  GIT_COMMITTER_EMAIL: "tests@infra.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
+
+export interface Repo {
+  dir: string;
+  path(rel: string): string;
+  read(rel: string): string;
+  write(rel: string, content: string): void;
+  append(rel: string, content: string): void;
+  remove(rel: string): void;
+  rename(from: string, to: string): void;
+  git(...args: string[]): string;
+  /** `git add -A` + commit. */
+  commit(message?: string): void;
+  cleanup(): void;
+}
+
+/** Copies `source` (relative to the infra repo) into a new git repository with one commit. */
+export function makeRepo(source: string, options: { commit?: boolean } = {}): Repo {
+  const dir = mkdtempSync(join(tmpdir(), "infra-it-"));
+  cpSync(join(ROOT, source), dir, { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", dir, ...args], { env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
+  git("init", "-q", "-b", "main");
+  git("config", "user.email", GIT_ENV.GIT_AUTHOR_EMAIL);
+  git("config", "user.name", GIT_ENV.GIT_AUTHOR_NAME);
+  git("add", "-A");
+  if (options.commit !== false) git("commit", "-q", "-m", "initial");
+  const path = (rel: string) => join(dir, rel);
+  return {
+    dir,
+    path,
+    read: (rel) => readFileSync(path(rel), "utf8"),
+    write(rel, content) {
+      mkdirSync(dirname(path(rel)), { recursive: true });
+      writeFileSync(path(rel), content);
+    },
+    append(rel, content) {
+      writeFileSync(path(rel), readFileSync(path(rel), "utf8") + content);
+    },
+    remove: (rel) => rmSync(path(rel), { recursive: true, force: true }),
+    rename(from, to) {
+      mkdirSync(dirname(path(to)), { recursive: true });
+      renameSync(path(from), path(to));
+    },
+    git,
+    commit(message = "change") {
+      git("add", "-A");
+      git("commit", "-q", "--allow-empty", "-m", message);
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
