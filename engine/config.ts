@@ -87,8 +87,6 @@ export interface ParsedConfig {
   warnings: ConfigProblem[];
 }
 
-export const DEFAULT_CONFIG: InfraConfig = configSchema.parse({});
-
 function formatPath(path: PropertyKey[]): string {
   return path
     .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))

@@ -1,6 +1,7 @@
 // The few git facts flake semantics depend on. Every call runs git itself, so what infra sees
-// is what `nix eval` (which also shells out to git) sees.
-import { execa } from "execa";
+// is what `nix eval` (which also shells out to git) sees. Node's execFile, not execa: these are
+// tiny calls on the path of a fully cached run, where execa's load time (~120 ms) would dominate.
+import { execFile } from "node:child_process";
 import { EnvironmentError } from "./errors.js";
 
 export interface HeadInfo {
@@ -21,21 +22,37 @@ export interface GitState {
   revCount?: number;
 }
 
-async function git(top: string, args: string[], options: { reject?: boolean } = {}) {
-  try {
-    return await execa("git", ["-C", top, ...args], {
-      reject: options.reject ?? true,
-      stripFinalNewline: false,
-      env: { GIT_OPTIONAL_LOCKS: "0" },
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") {
-      throw new EnvironmentError("git is not installed", {
-        hints: ["Install git (apt-get install -y git)."],
-      });
-    }
-    throw error;
-  }
+interface GitResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function git(top: string, args: string[], options: { reject?: boolean } = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      ["-C", top, ...args],
+      { env: { ...process.env, GIT_OPTIONAL_LOCKS: "0" }, maxBuffer: 512 * 1024 * 1024, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === "ENOENT") {
+          reject(
+            new EnvironmentError("git is not installed", {
+              hints: ["Install git (apt-get install -y git)."],
+            }),
+          );
+          return;
+        }
+        const exitCode = error ? (typeof code === "number" ? code : 1) : 0;
+        if (exitCode !== 0 && options.reject !== false) {
+          reject(new Error(`git ${args.join(" ")} failed in ${top}: ${stderr.trim()}`));
+          return;
+        }
+        resolve({ exitCode, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** The work tree's top level containing `dir`, or undefined when it is not in a git repo. */

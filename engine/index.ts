@@ -8,7 +8,8 @@ import { evaluatorKey, repoCacheName, targetKey } from "../cache/key.js";
 import { openLmdbStore } from "../cache/lmdb-store.js";
 import type { CacheStats, CacheStore } from "../cache/store.js";
 import pkg from "../package.json" with { type: "json" };
-import { DEFAULT_CONFIG, type InfraConfig, parseConfig } from "./config.js";
+import type { InfraConfig } from "./config.js";
+import { DEFAULT_CONFIG } from "./config-defaults.js";
 import { ConfigError, InterruptedError, UsageError } from "./errors.js";
 import type { ListValue } from "./evaluate.js";
 import { type EngineListener, EventBus } from "./events.js";
@@ -81,7 +82,7 @@ export function defaultCacheRoot(): string {
 }
 
 /** Reads infra.json from the repo folder, if there is one. */
-export function loadConfig(repoDir: string): InfraConfig {
+export async function loadConfig(repoDir: string): Promise<InfraConfig> {
   const file = join(repoDir, "infra.json");
   let text: string;
   try {
@@ -89,6 +90,7 @@ export function loadConfig(repoDir: string): InfraConfig {
   } catch {
     return DEFAULT_CONFIG;
   }
+  const { parseConfig } = await import("./config.js");
   const parsed = parseConfig(text);
   if (parsed.config) return parsed.config;
   const lines = parsed.errors.map(
@@ -127,7 +129,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // Opening the workspace validates the folder before anything is created for it.
   const probe = await Workspace.open(options.repo, { get: () => undefined, set: () => {} });
   const repoDir = probe.repoDir;
-  const config = loadConfig(repoDir);
+  const config = await loadConfig(repoDir);
   const cacheRoot = options.cacheDir ?? defaultCacheRoot();
   const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });
   const nix = await resolveNix(store);

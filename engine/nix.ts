@@ -6,7 +6,6 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
 import { EnvironmentError } from "./errors.js";
 
 /** infra's loader, shipped beside the compiled code (`engine/nix/loader.nix`). */
@@ -80,6 +79,7 @@ export async function detectNix(): Promise<NixInfo> {
       hints: ["On Debian: apt-get install -y nix-bin strace", "Or run the README's set-up command."],
     });
   }
+  const { execa } = await import("execa");
   const probe = await execa(
     instantiate,
     ["--eval", "--strict", "--json", "--expr", "{ v = builtins.nixVersion; s = builtins.currentSystem; }"],
@@ -175,6 +175,7 @@ export async function runNix(options: RunNixOptions): Promise<RunNixResult> {
     );
   }
   argv.push(...options.argv);
+  const { execa } = await import("execa");
   const started = performance.now();
   let ended: RunNixResult["ended"] = "exited";
   const child = execa(argv[0]!, argv.slice(1), {

@@ -1,23 +1,26 @@
 // The evaluation pool: piscina worker threads, each driving one nix process at a time.
 import { MessageChannel } from "node:worker_threads";
-import { Piscina } from "piscina";
+import type { Piscina } from "piscina";
 import type { EvalOutcome, EvalTask } from "./evaluate.js";
 import type { WorkerJob } from "./worker.js";
 
 export class EvalPool {
-  private pool: Piscina | undefined;
+  private pool: Promise<Piscina> | undefined;
   constructor(private readonly jobs: number) {}
 
-  /** Workers start on first use: a fully cached run never pays for them. */
-  private get piscina(): Piscina {
-    this.pool ??= new Piscina({
-      filename: new URL("./worker.js", import.meta.url).href,
-      maxThreads: this.jobs,
-      minThreads: 0,
-      idleTimeout: 30_000,
-      // Each job's memory is bounded by the nix process's own limit; the worker itself is small.
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
+  /** Workers (and piscina itself) load on first use: a fully cached run never pays for them. */
+  private piscina(): Promise<Piscina> {
+    this.pool ??= import("piscina").then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: new URL("./worker.js", import.meta.url).href,
+          maxThreads: this.jobs,
+          minThreads: 0,
+          idleTimeout: 30_000,
+          // Each job's memory is bounded by the nix process's own limit; the worker itself is small.
+          resourceLimits: { maxOldGenerationSizeMb: 512 },
+        }),
+    );
     return this.pool;
   }
 
@@ -31,7 +34,8 @@ export class EvalPool {
     if (signal?.aborted) onAbort();
     try {
       const job: WorkerJob = { task, cancel: port2 };
-      return (await this.piscina.run(job, { transferList: [port2] })) as EvalOutcome;
+      const pool = await this.piscina();
+      return (await pool.run(job, { transferList: [port2] })) as EvalOutcome;
     } finally {
       signal?.removeEventListener("abort", onAbort);
       port1.close();
@@ -39,7 +43,8 @@ export class EvalPool {
   }
 
   async destroy(): Promise<void> {
-    await this.pool?.destroy();
+    const pool = this.pool;
     this.pool = undefined;
+    if (pool) await (await pool).destroy();
   }
 }

@@ -1,8 +1,8 @@
 // The repository as flake evaluation sees it at one moment: its top level, tracked files,
 // git state and flakes. One per run (or per watch batch).
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import picomatch from "picomatch";
 import { FileHasher, type FileStatTable } from "../cache/file-hashes.js";
 import {
   buildTrackedTree,
@@ -20,6 +20,7 @@ const SKIP_DIRS = new Set([".git", "node_modules", ".direnv"]);
 /** A path matches an ignore glob itself, or lies inside a folder it names. */
 function ignored(path: string, globs: string[]): boolean {
   if (globs.length === 0) return false;
+  const picomatch = createRequire(import.meta.url)("picomatch") as typeof import("picomatch");
   const match = picomatch(globs, { dot: true });
   const parts = path.split("/");
   return parts.some((_, i) => match(parts.slice(0, i + 1).join("/")));

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { configSchema, DEFAULT_CONFIG, parseConfig } from "../../../engine/config.js";
+import { configSchema, parseConfig } from "../../../engine/config.js";
+import { DEFAULT_CONFIG } from "../../../engine/config-defaults.js";
 
 describe("parseConfig", () => {
-  it("fills defaults for an empty file", () => {
+  it("fills the same defaults as a run without infra.json", () => {
     expect(parseConfig("{}")).toEqual({ config: DEFAULT_CONFIG, errors: [], warnings: [] });
     expect(DEFAULT_CONFIG.limits).toEqual({ timeoutSeconds: 300, memoryMB: 4096 });
   });
