@@ -273,6 +273,13 @@ function baseOutcome(run: RunNixResult, mode: EvalOutcome["mode"]): EvalOutcome 
 
 function failureFrom(task: EvalTask, stderr: string, mapPath?: (p: string) => string): EvalFailure {
   const parsed = parseNixError(stripMarkers(stderr), { ownFiles: [task.loader], mapPath });
+  if (mapPath) {
+    // Paths in the store copy mean nothing to the user: name the working-tree file instead.
+    const mapText = (text: string) =>
+      text.replace(/\/nix\/store\/[0-9a-z]{32}-source(?=[/'" ]|$)/g, (m) => mapPath(m));
+    parsed.message = mapText(parsed.message);
+    parsed.trace = parsed.trace.map(mapText);
+  }
   const hints: string[] = [];
   if (/does not exist|No such file/.test(parsed.message)) {
     hints.push("A git flake only sees tracked files: `git add` the file if it should be part of the flake.");

@@ -160,10 +160,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const openWorkspace = () => Workspace.open(repoDir, store.files);
 
+  /** Error positions and messages name files relative to the repo folder, as people see them. */
   const errorView = (ws: Workspace, error: HostError): HostError => {
-    if (error.file === undefined || !isAbsolute(error.file)) return error;
-    const rel = relative(ws.top, error.file);
-    return rel.startsWith("..") ? error : { ...error, file: ws.display(rel) };
+    const shorten = (text: string) =>
+      text.split(`${ws.top}/`).reduce((out, part, i) => {
+        if (i === 0) return part;
+        const end = part.search(/[\s:'"(),]/);
+        const rel = end < 0 ? part : part.slice(0, end);
+        return `${out}${ws.display(rel)}${end < 0 ? "" : part.slice(end)}`;
+      }, "");
+    let file = error.file;
+    if (file !== undefined && isAbsolute(file)) {
+      const rel = relative(ws.top, file);
+      if (!rel.startsWith("..")) file = ws.display(rel);
+    }
+    return { ...error, file, message: shorten(error.message), trace: error.trace.map(shorten) };
   };
 
   async function discover(ws: Workspace): Promise<HostsReport> {

@@ -72,8 +72,9 @@ export function parseNixError(stderr: string, options: ParseErrorOptions): Parse
 
   const maxFrames = options.maxFrames ?? 12;
   const trace = frames
-    .filter((f) => f.pos === undefined || !own(f.pos.file))
+    // A frame without a position (Nix's trailing "from call site") says nothing useful.
+    .filter((f) => f.pos !== undefined && !own(f.pos.file))
     .slice(0, maxFrames)
-    .map((f) => (f.pos ? `${f.text} (${f.pos.file}:${f.pos.line}:${f.pos.column})` : f.text));
+    .map((f) => `${f.text} (${f.pos!.file}:${f.pos!.line}:${f.pos!.column})`);
   return { message, position, trace };
 }

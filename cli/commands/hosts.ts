@@ -22,7 +22,7 @@ export async function hostsCommand(ctx: CliContext): Promise<number> {
           `${h.name.padEnd(width)}  ${style.gray(h.kind.padEnd(kindWidth))}  ${style.gray(h.flake === "." ? "" : `${h.flake}#`)}${h.attr}\n`,
         );
       }
-      if (hosts.length === 0)
+      if (hosts.length === 0 && errors.length === 0)
         ctx.stdout.write("no targets (no nixosConfigurations, darwinConfigurations or homeConfigurations)\n");
     }
     const style = makeStyle(ctx.human);

@@ -98,6 +98,24 @@ describe("parseNixError", () => {
     expect(parsed.position).toEqual({ file: "/repo/flake.nix", line: 3, column: 5 });
   });
 
+  it("drops loader frames and frames without a position (Nix 2.8's trailing 'from call site')", () => {
+    const text = `error: syntax error, unexpected '}', expecting ';'
+
+       at /repo/flake.nix:5:73:
+
+       … while evaluating 'loadFlake'
+
+       at /opt/infra/engine/nix/loader.nix:45:15:
+
+       … from call site
+`;
+    expect(parseNixError(text, opts)).toEqual({
+      message: "syntax error, unexpected '}', expecting ';'",
+      position: { file: "/repo/flake.nix", line: 5, column: 73 },
+      trace: [],
+    });
+  });
+
   it("maps store-copy paths back to the working tree", () => {
     const text = NIX_2_8_SYNTAX.replace("/repo/syn.nix", "/nix/store/abc-source/syn.nix");
     const parsed = parseNixError(text, {
