@@ -81,6 +81,7 @@ JSON: {"hosts":[{"name","kind","flake","attr"}]}`,
     .option("--no-cache", "evaluate everything again (the results are still recorded)")
     .option("--timeout <seconds>", "stop an evaluation after this long (default 300)")
     .option("--max-memory <mb>", "memory limit per evaluation (default 4096)")
+    .option("--exact", "evaluate as `nix eval` does, from a store copy of the tree (slower; for checking)")
     .addHelpText(
       "after",
       `

@@ -439,8 +439,11 @@ async function evaluateExact(
         return `${nixString(name)} = let r = builtins.tryEval (${sel}); in if r.success then r.value else null;`;
       })
       .join(" ");
-    const expr = `c: let t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; }`;
-    const argv = [nix, ...common, `${task.flakeDir}#${attrPathFragment(task.configPath)}`, "--apply", expr];
+    // The fragment names only the configuration set (a plain identifier): flake fragments cannot
+    // spell every attribute name, so the rest is selected in --apply with escaped literals.
+    const [set, ...configRest] = task.configPath;
+    const expr = `s: let c = ${selectExpr("s", configRest)}; t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; }`;
+    const argv = [nix, ...common, `${task.flakeDir}#${attrPathFragment([set!])}`, "--apply", expr];
     runs.push({
       run: await runNix({
         argv,

@@ -57,6 +57,8 @@ export interface HostsReport {
 export interface EvaluateOptions {
   names?: string[];
   noCache?: boolean;
+  /** Evaluate exactly as `nix eval` does, copying the tree to the store (slower; implies noCache). */
+  exact?: boolean;
 }
 
 export interface Engine {
@@ -265,7 +267,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return host.error ? { ...host, error: errorView(ws, host.error) } : host;
       };
       const results = await scheduler.run(ws, selected.map(jobFor), {
-        noCache: evalOptions.noCache,
+        noCache: evalOptions.noCache === true || evalOptions.exact === true,
+        exact: evalOptions.exact,
         signal: options.signal,
         onStart: (job) => events.emit({ type: "start", name: job.label, kind: byId.get(job.id)!.kind }),
         onResult: (r) => events.emit({ type: "result", result: toResult(r) }),

@@ -44,6 +44,8 @@ export interface SchedulerOptions {
 
 export interface RunOptions {
   noCache?: boolean;
+  /** Evaluate as `nix eval` does (a store copy of the tree) instead of from the working tree. */
+  exact?: boolean;
   signal?: AbortSignal | undefined;
   onStart?: (job: Job) => void;
   onResult?: (result: JobResult) => void;
@@ -135,6 +137,7 @@ export class Scheduler {
             loader: this.options.loader,
             markerDir,
             limits: this.options.limits,
+            exact: options.exact === true,
           };
           const started = performance.now();
           // Reported when the job reaches a worker: piscina queues the rest.

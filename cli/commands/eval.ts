@@ -10,6 +10,7 @@ export interface EvalFlags {
   cache?: boolean;
   timeout?: string;
   maxMemory?: string;
+  exact?: boolean;
 }
 
 /** The contract's JSON shape for one host. */
@@ -81,7 +82,11 @@ export async function evalCommand(ctx: CliContext, names: string[], flags: EvalF
   const progress = createProgress(ctx.stderr, { quietCached: true });
   const off = engine.on((e) => progress.handle(e));
   try {
-    const report = await engine.evaluate({ names, noCache: flags.cache === false });
+    const report = await engine.evaluate({
+      names,
+      noCache: flags.cache === false,
+      exact: flags.exact === true,
+    });
     progress.stop();
     if (ctx.options.json) writeJson(ctx, evalJson(report));
     else renderTable(report, ctx.stdout, makeStyle(ctx.stdout));

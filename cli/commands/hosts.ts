@@ -25,9 +25,9 @@ export async function hostsCommand(ctx: CliContext): Promise<number> {
       if (hosts.length === 0 && errors.length === 0)
         ctx.stdout.write("no targets (no nixosConfigurations, darwinConfigurations or homeConfigurations)\n");
     }
-    const style = makeStyle(ctx.human);
+    const style = makeStyle(ctx.stderr);
     for (const failure of errors) {
-      ctx.human.write(
+      ctx.stderr.write(
         `${style.red("✗")} could not list the targets of flake ${failure.flake}\n${formatHostError(failure.error, style)}\n`,
       );
     }

@@ -20,3 +20,16 @@ export function nixEvalDrv(flakeDir: string, attr: string): { drvPath?: string; 
 export function nixVersion(): string {
   return execFileSync("nix", ["--version"], { encoding: "utf8" }).trim();
 }
+
+/**
+ * drvPaths of every entry of a configuration set (e.g. nixosConfigurations), by name, without
+ * spelling names in a flake fragment (fragments cannot express every attribute name).
+ */
+export function nixEvalSet(flakeDir: string, set: string, valuePath: string): Record<string, string> {
+  const out = execFileSync(
+    "nix",
+    ["eval", "--json", `${flakeDir}#${set}`, "--apply", `builtins.mapAttrs (_: c: c.${valuePath}.drvPath)`],
+    { env: NIX_ENV, encoding: "utf8" },
+  );
+  return JSON.parse(out) as Record<string, string>;
+}
