@@ -244,6 +244,7 @@ describe("bad input gives a short error and the right exit code", () => {
 
   it("a host name that would be Nix code stays a name", async () => {
     const repo = fixture("test/fixtures/broken-flake");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${ is the attack being tested
     const evil = 'x"; y = builtins.abort "injected"; z = "${builtins.abort "interpolated"}';
     // Nix spelling of that name: a string literal with the quote, backslash and ${ escaped.
     const literal = `"${evil.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\${")}"`;
