@@ -99,6 +99,27 @@ Exit: 0 when every target evaluated, 1 when one failed.`,
       exitCode = await evalCommand(ctxFor(cmd), names, opts);
     });
 
+  withCommon(program.command("watch"))
+    .description("evaluate, then re-evaluate exactly what each saved change affects")
+    .argument("[names...]", "targets to keep current (default: all)")
+    .option("--debounce <ms>", "quiet time after the last change before evaluating (default 80)")
+    .option("-j, --jobs <n>", "parallel evaluations (default: number of cores)")
+    .addHelpText(
+      "after",
+      `
+Watches exactly what the evaluations read (files, listed folders, flake.nix/flake.lock, and git's
+index so that \`git add\` is seen). A change to a target that is being evaluated cancels and
+re-queues it. Ctrl-C stops (exit 130); nix processes are killed and the cache stays consistent.
+
+--json prints one object per line: {"type":"result",...eval's host fields} for the first
+evaluation, then {"type":"ready"}, and for each batch of changes {"type":"change","paths":[...]},
+a "result" line per re-evaluated target, and {"type":"idle"}.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { watchCommand } = await import("./commands/watch.js");
+      exitCode = await watchCommand(ctxFor(cmd), names, opts);
+    });
+
   const cache = program.command("cache").description("inspect or reset the evaluation cache");
   for (const [action, description] of [
     ["stats", "where the cache is and how much it holds"],

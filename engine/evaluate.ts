@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import { FileHasher, type FileStat, lstatOrUndefined, MemoryFileStatTable } from "../cache/file-hashes.js";
+import { FileHasher, lstatOrUndefined, MemoryFileStatTable } from "../cache/file-hashes.js";
 import {
   buildTrackedTree,
   type Dependency,
@@ -14,94 +14,13 @@ import {
   type TrackedTree,
 } from "../cache/fingerprint.js";
 import { drvClosureMentions } from "./drv-scan.js";
-import { type GitState, trackedFiles } from "./git.js";
-import { INLINE_REQUEST_MAX, type Limits, loaderArgv, type RunNixResult, runNix } from "./nix.js";
-import { parseNixError } from "./nix-error.js";
-import { attrPathFragment, nixString, selectExpr } from "./nix-syntax.js";
-import { classify, type PathDep, parseMarkers, parseStrace, stripMarkers } from "./trace.js";
+import type { EvalOutcome, EvalTask } from "./eval-types.js";
+import { conservativeDeps, evaluateExact } from "./exact.js";
+import { trackedFiles } from "./git.js";
+import { INLINE_REQUEST_MAX, loaderArgv, type RunNixResult, runNix } from "./nix.js";
+import { baseOutcome, failureFrom, fingerprintPaths, limitFailure, parseValue } from "./outcome.js";
+import { classify, parseMarkers, parseStrace } from "./trace.js";
 
-export type TargetKind = "nixos" | "darwin" | "home";
-
-/** What a worker needs to evaluate one target (or list a flake's targets). */
-export interface EvalTask {
-  mode: "value" | "list";
-  /** Flake folder, absolute, and relative to `top` ("" when the flake is at the top). */
-  flakeDir: string;
-  flakeRel: string;
-  /** For "value": attribute path of the derivation, and of the configuration it belongs to. */
-  attrPath: string[];
-  configPath: string[];
-  /** Extra attributes to record, as paths from the configuration. */
-  meta: Record<string, string[]>;
-  /** The repository's top level (git work tree, or the repo folder outside git). */
-  top: string;
-  git: GitState;
-  /** The flake's lock file as the flake sees it, parsed before the run. */
-  lock: LockFile;
-  nix: { instantiate: string; nix: string | undefined; strace: string | undefined; time: string | undefined };
-  loader: string;
-  markerDir: string;
-  limits: Limits;
-  /** Skip the working-tree loader and evaluate exactly as `nix eval` does. */
-  exact?: boolean;
-}
-
-export interface EvalValue {
-  drvPath: string;
-  outPath: string;
-  meta: Record<string, unknown>;
-}
-
-export interface ListValue {
-  nixosConfigurations: string[];
-  darwinConfigurations: string[];
-  homeConfigurations: string[];
-}
-
-export interface EvalFailure {
-  code: string;
-  message: string;
-  file?: string | undefined;
-  line?: number | undefined;
-  column?: number | undefined;
-  trace: string[];
-  hints: string[];
-}
-
-export interface EvalOutcome {
-  value?: EvalValue | ListValue | undefined;
-  error?: EvalFailure | undefined;
-  deps: Dependency[];
-  /** Stat entries computed here, for the main thread's file table. */
-  fileStats: [string, FileStat][];
-  /** traced: working-tree loader under strace; exact: `nix eval` on a store copy; untraced: no strace. */
-  mode: "traced" | "exact" | "untraced";
-  /** Why the working-tree evaluation was not used. */
-  exactReason?: string | undefined;
-  /** False when the result must not be cached (limits hit, cancelled, inputs changed meanwhile). */
-  cacheable: boolean;
-  durationMs: number;
-  maxRssKb?: number | undefined;
-  attempts: number;
-}
-
-/** The loader's and `--apply`'s answer for a value (see loader.nix for the field names). */
-interface NixValue {
-  drv: string;
-  out: string;
-  meta: Record<string, unknown>;
-}
-
-function fromNixValue(value: NixValue): EvalValue {
-  return { drvPath: value.drv, outPath: value.out, meta: value.meta ?? {} };
-}
-
-function parseValue(stdout: string): EvalValue | ListValue {
-  const value = JSON.parse(stdout) as NixValue | ListValue;
-  return "drv" in value ? fromNixValue(value) : value;
-}
-
-/** Files whose ctime is this close to the start may have changed while Nix read them. */
 const RACE_MARGIN_NS = 50_000_000n;
 const IMPURE_BUILTIN = /\b(?:currentSystem|currentTime|nixPath|storePath)\b/;
 
@@ -235,78 +154,6 @@ async function runLoader(task: EvalTask, signal: AbortSignal | undefined): Promi
   });
 }
 
-function limitFailure(task: EvalTask, run: RunNixResult): EvalFailure | undefined {
-  if (run.ended === "timeout") {
-    return {
-      code: "E_TIMEOUT",
-      message: `evaluation did not finish within ${Math.round(task.limits.timeoutMs / 1000)} s and was stopped`,
-      trace: [],
-      hints: [
-        "Raise the limit with --timeout SECONDS or `limits.timeoutSeconds` in infra.json, or look for a loop in the code.",
-      ],
-    };
-  }
-  if (run.ended === "memory") {
-    return {
-      code: "E_MEMORY",
-      message: `evaluation needed more than the ${task.limits.memoryMB} MB memory limit`,
-      trace: [],
-      hints: ["Raise the limit with --max-memory MB or `limits.memoryMB` in infra.json."],
-    };
-  }
-  if (run.ended === "cancelled")
-    return { code: "E_CANCELLED", message: "evaluation was cancelled", trace: [], hints: [] };
-  return undefined;
-}
-
-function baseOutcome(run: RunNixResult, mode: EvalOutcome["mode"]): EvalOutcome {
-  return {
-    deps: [],
-    fileStats: [],
-    mode,
-    cacheable: true,
-    durationMs: Math.round(run.durationMs),
-    maxRssKb: run.maxRssKb,
-    attempts: 1,
-  };
-}
-
-function failureFrom(task: EvalTask, stderr: string, mapPath?: (p: string) => string): EvalFailure {
-  const parsed = parseNixError(stripMarkers(stderr), { ownFiles: [task.loader], mapPath });
-  if (mapPath) {
-    // Paths in the store copy mean nothing to the user: name the working-tree file instead.
-    const mapText = (text: string) =>
-      text.replace(/\/nix\/store\/[0-9a-z]{32}-source(?=[/'" ]|$)/g, (m) => mapPath(m));
-    parsed.message = mapText(parsed.message);
-    parsed.trace = parsed.trace.map(mapText);
-  }
-  const hints: string[] = [];
-  if (/does not exist|No such file/.test(parsed.message)) {
-    hints.push("A git flake only sees tracked files: `git add` the file if it should be part of the flake.");
-  }
-  return {
-    code: "E_EVAL",
-    message: parsed.message,
-    file: parsed.position?.file,
-    line: parsed.position?.line,
-    column: parsed.position?.column,
-    trace: parsed.trace,
-    hints,
-  };
-}
-
-function fingerprintPaths(paths: PathDep[], snapshot: Snapshot): Dependency[] {
-  return paths.map((dep) => ({
-    kind: dep.kind,
-    key: dep.path,
-    fp: snapshot.fingerprint({ kind: dep.kind, key: dep.path }),
-  }));
-}
-
-/**
- * The working-tree loader's run, or the reason its value may differ from `nix eval`'s (an
- * untracked file seen, a working-tree path leaked into a derivation, an impure builtin).
- */
 function interpretLoader(
   task: EvalTask,
   run: RunNixResult,
@@ -378,117 +225,5 @@ function untracedOutcome(
   if (run.exitCode === 0) outcome.value = parseValue(run.stdout);
   else outcome.error = failureFrom(task, run.stderr);
   outcome.deps = conservativeDeps(task, snapshot);
-  return outcome;
-}
-
-function conservativeDeps(task: EvalTask, snapshot: Snapshot): Dependency[] {
-  const deps: Dependency[] = [
-    { kind: "tree", key: "", fp: snapshot.fingerprint({ kind: "tree", key: "" }) },
-    { kind: "git", key: "", fp: gitFingerprint(task.git) },
-  ];
-  for (const node of Object.keys(task.lock.nodes).sort()) {
-    deps.push({ kind: "input", key: `${task.flakeRel}#${node}`, fp: lockNodeFingerprint(task.lock, node) });
-  }
-  return deps;
-}
-
-const SOURCE_ROOT = /^\/nix\/store\/[0-9a-z]{32}-source/;
-
-/**
- * `nix eval` itself, on the store copy it makes of the tracked tree. Reads below that copy are
- * mapped back to the working tree; the value also depends on the whole tree (the copy's store
- * path) and on HEAD, which we cannot rule out here.
- */
-async function evaluateExact(
-  task: EvalTask,
-  snapshot: Snapshot,
-  signal: AbortSignal | undefined,
-): Promise<EvalOutcome> {
-  const nix = task.nix.nix ?? "nix";
-  const common = [
-    "eval",
-    "--json",
-    "--show-trace",
-    "--no-update-lock-file",
-    "--option",
-    "eval-cache",
-    "false",
-  ];
-  const runs: { run: RunNixResult; missingIsEmpty: boolean; kind?: string }[] = [];
-  if (task.mode === "list") {
-    for (const kind of ["nixosConfigurations", "darwinConfigurations", "homeConfigurations"]) {
-      const argv = [nix, ...common, `${task.flakeDir}#${kind}`, "--apply", "builtins.attrNames"];
-      runs.push({
-        run: await runNix({
-          argv,
-          cwd: task.top,
-          limits: task.limits,
-          strace: task.nix.strace,
-          time: task.nix.time,
-          signal,
-        }),
-        missingIsEmpty: true,
-        kind,
-      });
-    }
-  } else {
-    const rest = task.attrPath.slice(task.configPath.length);
-    const metaExpr = Object.entries(task.meta)
-      .map(([name, path]) => {
-        const sel = `${selectExpr("c", path)} or null`;
-        return `${nixString(name)} = let r = builtins.tryEval (${sel}); in if r.success then r.value else null;`;
-      })
-      .join(" ");
-    // The fragment names only the configuration set (a plain identifier): flake fragments cannot
-    // spell every attribute name, so the rest is selected in --apply with escaped literals.
-    const [set, ...configRest] = task.configPath;
-    const expr = `s: let c = ${selectExpr("s", configRest)}; t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; }`;
-    const argv = [nix, ...common, `${task.flakeDir}#${attrPathFragment([set!])}`, "--apply", expr];
-    runs.push({
-      run: await runNix({
-        argv,
-        cwd: task.top,
-        limits: task.limits,
-        strace: task.nix.strace,
-        time: task.nix.time,
-        signal,
-      }),
-      missingIsEmpty: false,
-    });
-  }
-
-  const first = runs[0]!.run;
-  const outcome = baseOutcome(first, "exact");
-  outcome.durationMs = Math.round(runs.reduce((sum, r) => sum + r.run.durationMs, 0));
-  outcome.maxRssKb = Math.max(0, ...runs.map((r) => r.run.maxRssKb ?? 0)) || undefined;
-  const paths = new Map<string, PathDep>();
-  let mappedRoot: string | undefined;
-  const mapPath = (p: string) =>
-    mappedRoot && p.startsWith(mappedRoot) ? task.top + p.slice(mappedRoot.length) : p;
-  const list: ListValue = { nixosConfigurations: [], darwinConfigurations: [], homeConfigurations: [] };
-  for (const { run, missingIsEmpty, kind } of runs) {
-    const limit = limitFailure(task, run);
-    if (limit) return { ...outcome, error: limit, cacheable: false };
-    if (run.trace !== undefined) {
-      const accesses = parseStrace(run.trace, { initialCwd: task.top });
-      const suffix = task.flakeRel === "" ? "/flake.nix" : `/${task.flakeRel}/flake.nix`;
-      const entry = accesses.find((a) => SOURCE_ROOT.test(a.path) && a.path.endsWith(suffix));
-      mappedRoot = entry ? SOURCE_ROOT.exec(entry.path)![0] : mappedRoot;
-      if (mappedRoot !== undefined) {
-        const classified = classify(accesses, { top: task.top, markerDir: task.markerDir, mappedRoot });
-        for (const dep of classified.deps) paths.set(`${dep.kind}:${dep.path}`, dep);
-      }
-    }
-    if (run.exitCode === 0) {
-      const value = JSON.parse(run.stdout) as unknown;
-      if (kind !== undefined) list[kind as keyof ListValue] = value as string[];
-      else outcome.value = fromNixValue(value as NixValue);
-    } else if (!(missingIsEmpty && /does not provide attribute/.test(run.stderr))) {
-      outcome.error = failureFrom(task, run.stderr, mapPath);
-      break;
-    }
-  }
-  if (task.mode === "list" && outcome.error === undefined) outcome.value = list;
-  outcome.deps = [...fingerprintPaths([...paths.values()], snapshot), ...conservativeDeps(task, snapshot)];
   return outcome;
 }

@@ -2,7 +2,7 @@
 // is what `nix eval` (which also shells out to git) sees. Node's execFile, not execa: these are
 // tiny calls on the path of a fully cached run, where execa's load time (~120 ms) would dominate.
 import { execFile } from "node:child_process";
-import { EnvironmentError } from "./errors.js";
+import { EnvironmentError, UsageError } from "./errors.js";
 
 export interface HeadInfo {
   rev: string;
@@ -107,20 +107,59 @@ export async function gitState(top: string | undefined): Promise<GitState> {
   };
 }
 
-/**
- * Tracked paths (relative to `top`) that differ between `ref` and the working tree, committed or
- * not. Untracked files are not part of a git flake, so they are not changes.
- */
-export async function changedSince(top: string, ref: string): Promise<string[]> {
+export interface GitChange {
+  /** Relative to the repository top. */
+  path: string;
+  change: "modified" | "added" | "removed";
+}
+
+/** A ref that names a commit, or a usage error that says how to name one. */
+export async function verifyCommit(top: string, ref: string): Promise<string> {
   const verify = await git(top, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { reject: false });
   if (verify.exitCode !== 0) {
-    throw new EnvironmentError(`'${ref}' is not a commit in ${top}`, {
+    throw new UsageError(`'${ref}' is not a commit in ${top}`, {
       hints: ["Pass a branch, tag or commit that exists, e.g. --since HEAD~1 or --since origin/main."],
     });
   }
-  const diff = await git(top, ["diff", "--name-only", "-z", "--no-renames", ref, "--"]);
-  return diff.stdout
-    .split("\0")
-    .filter((p) => p !== "")
-    .sort();
+  return verify.stdout.trim();
+}
+
+/**
+ * Tracked paths that differ between `ref` and the working tree, committed or not. Untracked
+ * files are not part of a git flake, so they are not changes; renames count as a removal and an
+ * addition (a folder listing changes on both sides).
+ */
+export async function changesSince(top: string, ref: string): Promise<GitChange[]> {
+  await verifyCommit(top, ref);
+  const diff = await git(top, ["diff", "--name-status", "-z", "--no-renames", ref, "--"]);
+  const fields = diff.stdout.split("\0");
+  const changes: GitChange[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const status = fields[i]!;
+    const path = fields[i + 1]!;
+    if (status === "") continue;
+    changes.push({
+      path,
+      change: status.startsWith("A") ? "added" : status.startsWith("D") ? "removed" : "modified",
+    });
+  }
+  return changes.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** Whether HEAD moved since `ref` (values that use `self.rev` then change). */
+export async function headDiffers(top: string, ref: string): Promise<boolean> {
+  const [a, b] = await Promise.all([verifyCommit(top, ref), verifyCommit(top, "HEAD")]);
+  return a !== b;
+}
+
+/** A file's content at `ref`, or undefined when it did not exist there. */
+export async function showAt(top: string, ref: string, path: string): Promise<string | undefined> {
+  const result = await git(top, ["show", `${ref}:${path}`], { reject: false });
+  return result.exitCode === 0 ? result.stdout : undefined;
+}
+
+/** Whether `path` exists in HEAD (tells an added file from a modified one). */
+export async function inHead(top: string, path: string): Promise<boolean> {
+  const result = await git(top, ["cat-file", "-e", `HEAD:${path}`], { reject: false });
+  return result.exitCode === 0;
 }

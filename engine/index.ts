@@ -2,16 +2,16 @@
 // process.argv, never prints and never exits.
 import { readFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import { sha256 } from "../cache/file-hashes.js";
-import { evaluatorKey, repoCacheName, targetKey } from "../cache/key.js";
+import { evaluatorKey, repoCacheName } from "../cache/key.js";
 import { openLmdbStore } from "../cache/lmdb-store.js";
 import type { CacheStats, CacheStore } from "../cache/store.js";
 import pkg from "../package.json" with { type: "json" };
 import type { InfraConfig } from "./config.js";
 import { DEFAULT_CONFIG } from "./config-defaults.js";
+import { type DiscoverContext, discoverTargets, errorView, valueJob } from "./discover.js";
 import { ConfigError, InterruptedError, UsageError } from "./errors.js";
-import type { ListValue } from "./evaluate.js";
 import { type EngineListener, EventBus } from "./events.js";
 import {
   checkNixVersion,
@@ -23,16 +23,10 @@ import {
   which,
 } from "./nix.js";
 import { EvalPool } from "./pool.js";
-import { type EvalReport, type FlakeFailure, type HostError, hostResult, summarize } from "./report.js";
+import { type EvalReport, type FlakeFailure, type HostResult, hostResult, summarize } from "./report.js";
 import { type Job, type JobResult, Scheduler } from "./scheduler.js";
-import {
-  KINDS,
-  nameTargets,
-  type RawTarget,
-  selectTargets,
-  type Target,
-  type TargetKind,
-} from "./targets.js";
+import { selectTargets, type Target } from "./targets.js";
+import { runWatch } from "./watch.js";
 import { Workspace } from "./workspace.js";
 
 export interface EngineOptions {
@@ -61,6 +55,14 @@ export interface EvaluateOptions {
   exact?: boolean;
 }
 
+export interface WatchOptions {
+  names?: string[];
+  /** Quiet time after the last change before a batch is evaluated (default 80 ms). */
+  debounceMs?: number;
+  /** Stops watching (Ctrl-C): nix processes are killed, the cache stays consistent. */
+  signal?: AbortSignal;
+}
+
 export interface Engine {
   readonly repoDir: string;
   readonly config: InfraConfig;
@@ -68,6 +70,8 @@ export interface Engine {
   on(listener: EngineListener): () => void;
   hosts(): Promise<HostsReport>;
   evaluate(options?: EvaluateOptions): Promise<EvalReport>;
+  /** Evaluates, then re-evaluates what each change affects until the signal aborts. */
+  watch(options?: WatchOptions): Promise<void>;
   cacheStats(): CacheStats;
   cachePrune(options: { keepTraces: number; keepHistory: number; olderThanDays?: number }): {
     traces: number;
@@ -162,79 +166,55 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   const openWorkspace = () => Workspace.open(repoDir, store.files);
 
-  /** Error positions and messages name files relative to the repo folder, as people see them. */
-  const errorView = (ws: Workspace, error: HostError): HostError => {
-    const shorten = (text: string) =>
-      text.split(`${ws.top}/`).reduce((out, part, i) => {
-        if (i === 0) return part;
-        const end = part.search(/[\s:'"(),]/);
-        const rel = end < 0 ? part : part.slice(0, end);
-        return `${out}${ws.display(rel)}${end < 0 ? "" : part.slice(end)}`;
-      }, "");
-    let file = error.file;
-    if (file !== undefined && isAbsolute(file)) {
-      const rel = relative(ws.top, file);
-      if (!rel.startsWith("..")) file = ws.display(rel);
-    }
-    return { ...error, file, message: shorten(error.message), trace: error.trace.map(shorten) };
+  const discoverCtx: DiscoverContext = {
+    scheduler,
+    ignore: config.ignore,
+    meta,
+    signal: options.signal,
+    repoDir,
   };
-
-  async function discover(ws: Workspace): Promise<HostsReport> {
-    const flakes = ws.findFlakes(config.ignore);
-    if (flakes.length === 0) {
-      throw new ConfigError(`no flake.nix in ${repoDir}`, {
-        code: "E_NO_FLAKE",
-        hints: [
-          "Run infra in a folder holding a flake (or pass --repo DIR).",
-          ws.isGit ? "In a git repository flake.nix must be tracked: git add flake.nix." : "",
-        ].filter((h) => h !== ""),
-      });
-    }
-    const listJobs: Job[] = flakes.map((flakeDir) => {
-      const flakeRel = ws.rel(flakeDir);
-      return {
-        id: targetKey({ mode: "list", flakeRel, attrPath: [], meta: {} }),
-        label: ws.display(flakeRel),
-        mode: "list",
-        flakeDir,
-        flakeRel,
-        attrPath: [],
-        configPath: [],
-        meta: {},
-      };
-    });
-    const results = await scheduler.run(ws, listJobs, { signal: options.signal });
+  const discover = async (ws: Workspace): Promise<HostsReport> => {
+    const report = await discoverTargets(ws, discoverCtx);
     checkSignal();
-    const raw: RawTarget[] = [];
-    const errors: FlakeFailure[] = [];
-    for (const { job, outcome } of results) {
-      if (outcome.error) {
-        errors.push({ flake: job.label, error: errorView(ws, outcome.error) });
-        continue;
-      }
-      const list = outcome.value as ListValue;
-      for (const kind of Object.keys(KINDS) as TargetKind[]) {
-        for (const attrName of list[KINDS[kind].set]) {
-          raw.push({ kind, attrName, flake: job.label, flakeDir: job.flakeDir, flakeRel: job.flakeRel });
-        }
-      }
-    }
-    const hosts = nameTargets(raw, meta);
-    events.emit({ type: "discovered", flakes: flakes.length, targets: hosts.length });
-    return { hosts, errors };
-  }
+    events.emit({ type: "discovered", flakes: report.flakes, targets: report.hosts.length });
+    return { hosts: report.hosts, errors: report.errors };
+  };
+  const jobFor = (target: Target) => valueJob(target, meta);
 
-  function jobFor(target: Target): Job {
-    return {
-      id: target.id,
-      label: target.name,
-      mode: "value",
-      flakeDir: target.flakeDir,
-      flakeRel: target.flakeRel,
-      attrPath: target.attrPath,
-      configPath: target.configPath,
-      meta,
+  const byJob = new Map<string, Target>();
+  /** Evaluates `selected` (cache first) and returns their results in the order given. */
+  async function runRound(
+    ws: Workspace,
+    selected: Target[],
+    round: {
+      noCache?: boolean;
+      exact?: boolean | undefined;
+      signal?: AbortSignal;
+      signalFor?: (job: Job) => AbortSignal | undefined;
+      onResult: (result: HostResult) => void;
+    },
+  ): Promise<HostResult[]> {
+    if (nix.strace === undefined && !warnedUntraced) {
+      warnedUntraced = true;
+      warn(
+        "strace is not installed: evaluations run untraced, so any change re-evaluates every target (apt-get install strace)",
+      );
+    }
+    for (const t of selected) byJob.set(t.id, t);
+    const toResult = (r: JobResult) => {
+      const host = hostResult(byJob.get(r.job.id)!, r, (rel) => ws.display(rel));
+      return host.error ? { ...host, error: errorView(ws, host.error) } : host;
     };
+    const results = await scheduler.run(ws, selected.map(jobFor), {
+      noCache: round.noCache,
+      exact: round.exact === true,
+      signal: round.signal ?? options.signal,
+      signalFor: round.signalFor,
+      onStart: (job) => events.emit({ type: "start", name: job.label, kind: byJob.get(job.id)!.kind }),
+      onResult: (r) => round.onResult(toResult(r)),
+    });
+    const order = new Map(selected.map((t, i) => [t.id, i]));
+    return results.sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!).map(toResult);
   }
 
   return {
@@ -255,29 +235,61 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const ws = await openWorkspace();
       const { hosts: targets, errors } = await discover(ws);
       const selected = selectTargets(targets, evalOptions.names ?? [], config.groups);
-      if (nix.strace === undefined && !warnedUntraced) {
-        warnedUntraced = true;
-        warn(
-          "strace is not installed: evaluations run untraced, so any change re-evaluates every target (apt-get install strace)",
-        );
-      }
-      const byId = new Map(selected.map((t) => [t.id, t]));
-      const toResult = (r: JobResult) => {
-        const host = hostResult(byId.get(r.job.id)!, r, (rel) => ws.display(rel));
-        return host.error ? { ...host, error: errorView(ws, host.error) } : host;
-      };
-      const results = await scheduler.run(ws, selected.map(jobFor), {
+      const hosts = await runRound(ws, selected, {
         noCache: evalOptions.noCache === true || evalOptions.exact === true,
         exact: evalOptions.exact,
-        signal: options.signal,
-        onStart: (job) => events.emit({ type: "start", name: job.label, kind: byId.get(job.id)!.kind }),
-        onResult: (r) => events.emit({ type: "result", result: toResult(r) }),
+        onResult: (result) => events.emit({ type: "result", result }),
       });
       checkSignal();
-      const order = new Map(selected.map((t, i) => [t.id, i]));
-      const hosts = results.sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!).map(toResult);
       await store.flush();
       return { hosts, summary: summarize(hosts, performance.now() - started), errors };
+    },
+
+    async watch(watchOptions = {}) {
+      const signal = watchOptions.signal ?? options.signal ?? new AbortController().signal;
+      const names = watchOptions.names ?? [];
+      const reported = new Map<string, string>();
+      // Names are checked once up front, so a typo fails fast instead of watching nothing.
+      selectTargets((await discover(await openWorkspace())).hosts, names, config.groups);
+      await runWatch({
+        events,
+        signal,
+        debounceMs: watchOptions.debounceMs ?? 80,
+        openWorkspace,
+        async targets(ws) {
+          const { hosts, errors } = await discover(ws);
+          for (const failure of errors) {
+            warn(
+              `flake ${failure.flake}: ${failure.error.file ? `${failure.error.file}:${failure.error.line}: ` : ""}${failure.error.message}`,
+            );
+          }
+          if (names.length === 0) return hosts;
+          // A named target that disappeared is simply no longer watched.
+          return names.flatMap((name) => {
+            try {
+              return selectTargets(hosts, [name], config.groups);
+            } catch {
+              return [];
+            }
+          });
+        },
+        async round(ws, selected, round) {
+          await runRound(ws, selected, {
+            signal,
+            signalFor: (job) => round.signalFor(byJob.get(job.id)!),
+            onResult: (result) => {
+              // Report what was evaluated, and any target whose answer changed even though it came
+              // from the cache (switching back to a branch hits older traces).
+              const answer = `${result.status === "failed"}:${result.drvPath}:${result.error?.message}`;
+              const changed = reported.get(result.name) !== answer;
+              if (result.error?.code !== "E_CANCELLED") reported.set(result.name, answer);
+              if (round.emitCached || !result.fromCache || changed) round.onResult(result);
+            },
+          });
+        },
+        lastDeps: (target) => store.traces(target.id)[0]?.deps,
+        flush: () => store.flush(),
+      });
     },
 
     cacheStats: () => store.stats(),

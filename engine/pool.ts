@@ -1,7 +1,7 @@
 // The evaluation pool: piscina worker threads, each driving one nix process at a time.
 import { MessageChannel } from "node:worker_threads";
 import type { Piscina } from "piscina";
-import type { EvalOutcome, EvalTask } from "./evaluate.js";
+import type { EvalOutcome, EvalTask } from "./eval-types.js";
 import type { WorkerJob } from "./worker.js";
 
 export class EvalPool {

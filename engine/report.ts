@@ -1,6 +1,6 @@
 // Result shapes of the CLI contract, built from job results. Pure.
 import type { Dependency } from "../cache/fingerprint.js";
-import type { EvalValue } from "./evaluate.js";
+import type { EvalValue } from "./eval-types.js";
 import type { JobResult } from "./scheduler.js";
 import type { Target } from "./targets.js";
 

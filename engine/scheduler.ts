@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Dependency } from "../cache/fingerprint.js";
 import { traceId } from "../cache/key.js";
 import type { CacheStore, StoredOutcome, StoredTrace } from "../cache/store.js";
-import type { EvalOutcome, EvalTask } from "./evaluate.js";
+import type { EvalOutcome, EvalTask } from "./eval-types.js";
 import type { Limits, NixInfo } from "./nix.js";
 import type { EvalPool } from "./pool.js";
 import type { Workspace } from "./workspace.js";
@@ -47,6 +47,8 @@ export interface RunOptions {
   /** Evaluate as `nix eval` does (a store copy of the tree) instead of from the working tree. */
   exact?: boolean;
   signal?: AbortSignal | undefined;
+  /** A signal of the job's own (watch cancels one target when a change reaches it). */
+  signalFor?: (job: Job) => AbortSignal | undefined;
   onStart?: (job: Job) => void;
   onResult?: (result: JobResult) => void;
 }
@@ -141,7 +143,10 @@ export class Scheduler {
           };
           const started = performance.now();
           // Reported when the job reaches a worker: piscina queues the rest.
-          const outcome = await this.options.pool.run(task, options.signal, () => options.onStart?.(job));
+          const own = options.signalFor?.(job);
+          const signal =
+            own && options.signal ? AbortSignal.any([own, options.signal]) : (own ?? options.signal);
+          const outcome = await this.options.pool.run(task, signal, () => options.onStart?.(job));
           const result = this.record(job, outcome, performance.now() - started);
           options.onResult?.(result);
           return result;

@@ -1,7 +1,8 @@
 // Pool worker (piscina entry): evaluates one target and returns plain data. Cancellation comes
 // over a MessagePort, so the nix process is killed by the code that started it.
 import type { MessagePort } from "node:worker_threads";
-import { type EvalOutcome, type EvalTask, evaluate } from "./evaluate.js";
+import type { EvalOutcome, EvalTask } from "./eval-types.js";
+import { evaluate } from "./evaluate.js";
 
 export interface WorkerJob {
   task: EvalTask;

@@ -27,7 +27,9 @@ class View {
   private head?: string;
 
   constructor(private readonly dir: string) {
-    const files = execFileSync("git", ["-C", dir, "ls-files", "-z"], { encoding: "utf8" }).split("\0").filter(Boolean);
+    const files = execFileSync("git", ["-C", dir, "ls-files", "-z"], { encoding: "utf8" })
+      .split("\0")
+      .filter(Boolean);
     this.tracked = new Set(files);
     for (const f of files) {
       const parts = f.split("/");
@@ -79,8 +81,11 @@ class View {
         return this.tracked.has(rel) ? readlinkSync(abs) : "absent";
       case "input": {
         const [lockPath, node] = dep.path.split("#") as [string, string];
-        if (!this.tracked.has(lockPath) || !existsSync(join(this.dir, lockPath))) return node === "root" ? "{}" : "absent";
-        const lock = JSON.parse(readFileSync(join(this.dir, lockPath), "utf8")) as { nodes: Record<string, unknown> };
+        if (!this.tracked.has(lockPath) || !existsSync(join(this.dir, lockPath)))
+          return node === "root" ? "{}" : "absent";
+        const lock = JSON.parse(readFileSync(join(this.dir, lockPath), "utf8")) as {
+          nodes: Record<string, unknown>;
+        };
         return JSON.stringify(lock.nodes[node] ?? "absent");
       }
       case "tree":
@@ -127,7 +132,9 @@ export class Oracle {
   /** Would this target be answered from the cache right now? */
   cached(target: string): boolean {
     const view = this.current();
-    return (this.history.get(target) ?? []).some((r) => r.deps.every((d, i) => view.observe(d) === r.values[i]));
+    return (this.history.get(target) ?? []).some((r) =>
+      r.deps.every((d, i) => view.observe(d) === r.values[i]),
+    );
   }
 
   /** Records what a run reported: a fresh trace, or a hit on an earlier one. */
@@ -135,7 +142,11 @@ export class Oracle {
     const view = this.current();
     const list = this.history.get(target) ?? [];
     const values = deps.map((d) => view.observe(d));
-    const same = (r: Recorded) => r.values.length === values.length && r.deps.every((d, i) => d.kind === deps[i]!.kind && d.path === deps[i]!.path && r.values[i] === values[i]);
+    const same = (r: Recorded) =>
+      r.values.length === values.length &&
+      r.deps.every(
+        (d, i) => d.kind === deps[i]!.kind && d.path === deps[i]!.path && r.values[i] === values[i],
+      );
     const existing = list.findIndex(same);
     if (existing >= 0) list.splice(existing, 1);
     else if (!evaluated) return; // a hit on a trace we do not know: nothing to learn

@@ -28,20 +28,28 @@ function expectMatchesNixEval(hosts: Host[]) {
   const truth = nixEvalSet(repo.dir, "nixosConfigurations", "config.system.build.toplevel");
   const nixos = hosts.filter((h) => h.kind === "nixos");
   expect(nixos).toHaveLength(20);
-  for (const h of nixos) expect({ name: h.name, drvPath: h.drvPath }).toEqual({ name: h.name, drvPath: truth[h.name] });
+  for (const h of nixos)
+    expect({ name: h.name, drvPath: h.drvPath }).toEqual({ name: h.name, drvPath: truth[h.name] });
 }
 
 describe("crash safety and concurrency", () => {
   it("kill -9 in the middle of a 20-target run loses only what was in flight", async () => {
-    const child = spawn(process.execPath, [BIN, "eval", "--jobs", "2", "--repo", repo.dir, "--cache-dir", cache()], {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, "eval", "--jobs", "2", "--repo", repo.dir, "--cache-dir", cache()],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
     // Wait (on the run's own progress lines, not on time) until a few targets are done.
     await new Promise<void>((resolve, reject) => {
       let seen = 0;
       child.stderr.on("data", (chunk: Buffer) => {
-        seen += chunk.toString().split("\n").filter((l) => / evaluated /.test(l)).length;
+        seen += chunk
+          .toString()
+          .split("\n")
+          .filter((l) => / evaluated /.test(l)).length;
         if (seen >= 4) resolve();
       });
       child.on("exit", () => reject(new Error("the run ended before it could be killed")));
