@@ -12,6 +12,10 @@ Examples:
   infra hosts                      list every NixOS, nix-darwin and home-manager target
   infra eval                       evaluate everything; only what changed runs Nix again
   infra eval web1 db1 --json       evaluate two hosts, machine-readable
+  infra affected modules/base.nix  which targets a change reaches (from the recorded traces)
+  infra graph --out fleet.html     an interactive picture of who depends on what
+  infra watch                      keep every target current while you edit
+  infra ci --since origin/main     measure what a change affects against a baseline
   infra cache stats                where the cache is and what it holds
 
 Every command takes --repo DIR (default: the current folder), --json and --cache-dir DIR.
@@ -97,6 +101,77 @@ Exit: 0 when every target evaluated, 1 when one failed.`,
     .action(async (names: string[], opts, cmd: Command) => {
       const { evalCommand } = await import("./commands/eval.js");
       exitCode = await evalCommand(ctxFor(cmd), names, opts);
+    });
+
+  withCommon(program.command("affected"))
+    .description("which targets a change affects, answered from the recorded traces")
+    .argument("[paths...]", "changed paths (relative to the current folder)")
+    .option("--since <ref>", "everything that changed since this git ref (committed and not)")
+    .option("--eval", "evaluate never-evaluated targets first instead of reporting them as unknown")
+    .addHelpText(
+      "after",
+      `
+A target is affected when its last evaluation read a given path, listed the folder a path was
+added to or removed from, used a changed flake.lock input, or used self (every tracked file).
+Nothing is evaluated: targets never evaluated are reported as unknown (and counted as affected).
+
+JSON: {"hosts":[names],"reasons":{"<name>":["<path>"]},"unknown":[names],"changes":[...],"ignored":[...]}`,
+    )
+    .action(async (paths: string[], opts, cmd: Command) => {
+      const { affectedCommand } = await import("./commands/affected.js");
+      exitCode = await affectedCommand(ctxFor(cmd), paths, opts);
+    });
+
+  withCommon(program.command("graph"))
+    .description("export or analyse the dependency graph (hosts → modules → files → inputs)")
+    .option(
+      "--format <format>",
+      "dot | mermaid | graphml | gexf | json | html (default: from --out, else dot)",
+    )
+    .option("--out <file>", "write to a file instead of stdout")
+    .option("--focus <name|path>", "only the neighbourhood of a host, module, file or input")
+    .option("--depth <n>", "neighbourhood depth for --focus (default 2)")
+    .option("--top [n]", "modules ranked by how many targets read them (blast radius)")
+    .option("--orphans", "tracked .nix files that no target reads")
+    .option("--check", "check the layering rules of infra.json; exit 1 naming each offending import")
+    .addHelpText(
+      "after",
+      `
+Built from the recorded traces (run infra eval first); module → module imports come from a
+static scan of imports = [ ... ] lists. The html format is one self-contained interactive page.
+
+Examples:
+  infra graph --out fleet.html                 open it in a browser: search, click, explore
+  infra graph --focus modules/base.nix --format mermaid
+  infra graph --top 10
+  infra graph --check                          e.g. {"layering":[{"from":"programs/**","mustNotImport":"machines/**"}]}`,
+    )
+    .action(async (opts, cmd: Command) => {
+      const { graphCommand } = await import("./commands/graph.js");
+      exitCode = await graphCommand(ctxFor(cmd), opts);
+    });
+
+  withCommon(program.command("ci"))
+    .description("evaluate what changed and fail when a target's evaluation time or memory regresses")
+    .argument("[names...]", "targets to measure (default: all, or what --since affects)")
+    .option("--since <ref>", "measure only the targets affected by changes since this git ref")
+    .option("--baseline <file>", "baseline to compare with (default: infra-baseline.json in the repo folder)")
+    .option("--update-baseline", "write the measurements to the baseline file")
+    .option("--junit <file>", "write JUnit XML (one test case per measured target)")
+    .option("--summary <file>", "write a markdown summary for a pull-request comment")
+    .addHelpText(
+      "after",
+      `
+Each measured target is evaluated without the cache and its evaluation time and peak memory
+(the nix process's max RSS) are compared with the baseline, within the budgets of infra.json
+("ci": {"budget": {"timePercent", "timeMs", "memoryPercent", "memoryMB"}, "hosts": {...},
+"samples"}). A target is over budget only when both its relative and absolute growth exceed
+them; close calls are sampled again (up to "samples" times) and judged on the median.
+Exit 1 when an evaluation fails or a budget is broken.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { ciCommand } = await import("./commands/ci.js");
+      exitCode = await ciCommand(ctxFor(cmd), names, opts);
     });
 
   withCommon(program.command("watch"))

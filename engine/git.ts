@@ -140,7 +140,13 @@ export async function changesSince(top: string, ref: string): Promise<GitChange[
     if (status === "") continue;
     changes.push({
       path,
-      change: status.startsWith("A") ? "added" : status.startsWith("D") ? "removed" : "modified",
+      // A type change (T: file ↔ symlink) changes what exists at the path, like an addition.
+      change:
+        status.startsWith("A") || status.startsWith("T")
+          ? "added"
+          : status.startsWith("D")
+            ? "removed"
+            : "modified",
     });
   }
   return changes.sort((a, b) => (a.path < b.path ? -1 : 1));

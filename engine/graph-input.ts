@@ -6,7 +6,7 @@ import { type LockFile, lockNodeFingerprint, stableJson } from "../cache/fingerp
 import type { CacheStore, StoredTrace } from "../cache/store.js";
 import type { GraphInput, PathChange } from "../graph/types.js";
 import type { EvalValue } from "./eval-types.js";
-import { changesSince, headDiffers, inHead, showAt } from "./git.js";
+import { changesSince, headDiffers, inHead, isDirty, showAt } from "./git.js";
 import { dependencyView } from "./report.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Target } from "./targets.js";
@@ -157,7 +157,8 @@ export async function changesFromGit(ws: Workspace, ref: string): Promise<Change
       for (const node of diffLocks(before, after)) out.changedInputs.push(lockId(ws, path, node));
     }
   }
-  // Values that used self.rev, lastModified or revCount follow HEAD.
-  if (await headDiffers(ws.top, ref)) out.changes.push({ path: "HEAD", change: "modified" });
+  // Values that used self.rev, lastModified or revCount follow HEAD, and lose rev on a dirty tree.
+  if ((await headDiffers(ws.top, ref)) || (await isDirty(ws.top)))
+    out.changes.push({ path: "HEAD", change: "modified" });
   return out;
 }

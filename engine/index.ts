@@ -7,9 +7,13 @@ import { sha256 } from "../cache/file-hashes.js";
 import { evaluatorKey, repoCacheName } from "../cache/key.js";
 import { openLmdbStore } from "../cache/lmdb-store.js";
 import type { CacheStats, CacheStore } from "../cache/store.js";
+import type { GraphInput } from "../graph/types.js";
 import pkg from "../package.json" with { type: "json" };
+import { type AffectedOptions, type AffectedReport, graphData, runAffected } from "./affected.js";
+import { type CiOptions, type CiReport, runCi } from "./ci-run.js";
 import type { InfraConfig } from "./config.js";
 import { DEFAULT_CONFIG } from "./config-defaults.js";
+import type { EngineCore, HostsReport } from "./core.js";
 import { type DiscoverContext, discoverTargets, errorView, valueJob } from "./discover.js";
 import { ConfigError, InterruptedError, UsageError } from "./errors.js";
 import { type EngineListener, EventBus } from "./events.js";
@@ -23,10 +27,10 @@ import {
   which,
 } from "./nix.js";
 import { EvalPool } from "./pool.js";
-import { type EvalReport, type FlakeFailure, type HostResult, hostResult, summarize } from "./report.js";
+import { type EvalReport, type HostResult, hostResult, summarize } from "./report.js";
 import { type Job, type JobResult, Scheduler } from "./scheduler.js";
 import { selectTargets, type Target } from "./targets.js";
-import { runWatch } from "./watch.js";
+import { type WatchOptions, watchFleet } from "./watch.js";
 import { Workspace } from "./workspace.js";
 
 export interface EngineOptions {
@@ -43,24 +47,11 @@ export interface EngineOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface HostsReport {
-  hosts: Target[];
-  errors: FlakeFailure[];
-}
-
 export interface EvaluateOptions {
   names?: string[];
   noCache?: boolean;
   /** Evaluate exactly as `nix eval` does, copying the tree to the store (slower; implies noCache). */
   exact?: boolean;
-}
-
-export interface WatchOptions {
-  names?: string[];
-  /** Quiet time after the last change before a batch is evaluated (default 80 ms). */
-  debounceMs?: number;
-  /** Stops watching (Ctrl-C): nix processes are killed, the cache stays consistent. */
-  signal?: AbortSignal;
 }
 
 export interface Engine {
@@ -70,6 +61,12 @@ export interface Engine {
   on(listener: EngineListener): () => void;
   hosts(): Promise<HostsReport>;
   evaluate(options?: EvaluateOptions): Promise<EvalReport>;
+  /** Which targets a change affects, answered from the recorded traces (nothing is evaluated). */
+  affected(options: AffectedOptions): Promise<AffectedReport>;
+  /** The dependency graph's input: targets with their recorded dependencies. */
+  graphData(): Promise<GraphInput>;
+  /** Measures targets (uncached, repeated where a verdict is close) against a baseline. */
+  ci(options?: CiOptions): Promise<CiReport>;
   /** Evaluates, then re-evaluates what each change affects until the signal aborts. */
   watch(options?: WatchOptions): Promise<void>;
   cacheStats(): CacheStats;
@@ -217,6 +214,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return results.sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!).map(toResult);
   }
 
+  const core: EngineCore = {
+    config,
+    store,
+    scheduler,
+    nix,
+    events,
+    signal: options.signal,
+    openWorkspace,
+    discover,
+    runRound,
+    checkSignal,
+    warn,
+  };
+
   return {
     repoDir,
     config,
@@ -245,52 +256,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return { hosts, summary: summarize(hosts, performance.now() - started), errors };
     },
 
-    async watch(watchOptions = {}) {
-      const signal = watchOptions.signal ?? options.signal ?? new AbortController().signal;
-      const names = watchOptions.names ?? [];
-      const reported = new Map<string, string>();
-      // Names are checked once up front, so a typo fails fast instead of watching nothing.
-      selectTargets((await discover(await openWorkspace())).hosts, names, config.groups);
-      await runWatch({
-        events,
-        signal,
-        debounceMs: watchOptions.debounceMs ?? 80,
-        openWorkspace,
-        async targets(ws) {
-          const { hosts, errors } = await discover(ws);
-          for (const failure of errors) {
-            warn(
-              `flake ${failure.flake}: ${failure.error.file ? `${failure.error.file}:${failure.error.line}: ` : ""}${failure.error.message}`,
-            );
-          }
-          if (names.length === 0) return hosts;
-          // A named target that disappeared is simply no longer watched.
-          return names.flatMap((name) => {
-            try {
-              return selectTargets(hosts, [name], config.groups);
-            } catch {
-              return [];
-            }
-          });
-        },
-        async round(ws, selected, round) {
-          await runRound(ws, selected, {
-            signal,
-            signalFor: (job) => round.signalFor(byJob.get(job.id)!),
-            onResult: (result) => {
-              // Report what was evaluated, and any target whose answer changed even though it came
-              // from the cache (switching back to a branch hits older traces).
-              const answer = `${result.status === "failed"}:${result.drvPath}:${result.error?.message}`;
-              const changed = reported.get(result.name) !== answer;
-              if (result.error?.code !== "E_CANCELLED") reported.set(result.name, answer);
-              if (round.emitCached || !result.fromCache || changed) round.onResult(result);
-            },
-          });
-        },
-        lastDeps: (target) => store.traces(target.id)[0]?.deps,
-        flush: () => store.flush(),
-      });
-    },
+    affected: (affectedOptions) => runAffected(core, affectedOptions),
+    graphData: () => graphData(core),
+    ci: (ciOptions = {}) => runCi(core, ciOptions),
+    watch: (watchOptions = {}) => watchFleet(core, watchOptions),
 
     cacheStats: () => store.stats(),
     cachePrune: ({ keepTraces, keepHistory, olderThanDays }) =>
@@ -308,7 +277,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
 }
 
+export type { AffectedOptions, AffectedReport } from "./affected.js";
+export type { Baseline, Comparison, Verdict } from "./ci.js";
+export type { CiOptions, CiReport } from "./ci-run.js";
 export type { InfraConfig } from "./config.js";
+export type { HostsReport } from "./core.js";
 export { ExitCode, InfraError } from "./errors.js";
 export type { EngineEvent, EngineListener } from "./events.js";
 export type {
@@ -320,3 +293,4 @@ export type {
   HostResult,
 } from "./report.js";
 export type { Target, TargetKind } from "./targets.js";
+export type { WatchOptions } from "./watch.js";

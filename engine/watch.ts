@@ -6,10 +6,19 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { FSWatcher } from "chokidar";
 import type { Dependency } from "../cache/fingerprint.js";
+import type { EngineCore } from "./core.js";
 import type { EventBus } from "./events.js";
 import type { HostResult } from "./report.js";
-import type { Target } from "./targets.js";
+import { selectTargets, type Target } from "./targets.js";
 import type { Workspace } from "./workspace.js";
+
+export interface WatchOptions {
+  names?: string[];
+  /** Quiet time after the last change before a batch is evaluated (default 80 ms). */
+  debounceMs?: number;
+  /** Stops watching (Ctrl-C): nix processes are killed, the cache stays consistent. */
+  signal?: AbortSignal;
+}
 
 export interface RoundOptions {
   /** Report cached targets too (the first round), or only what was evaluated. */
@@ -194,4 +203,53 @@ export async function runWatch(host: WatchHost): Promise<void> {
     for (const { controller } of inFlight.values()) controller.abort();
     await watcher.close();
   }
+}
+
+/** The engine's watch: keeps the named targets (or all) current until the signal aborts. */
+export async function watchFleet(core: EngineCore, watchOptions: WatchOptions): Promise<void> {
+  const signal = watchOptions.signal ?? core.signal ?? new AbortController().signal;
+  const names = watchOptions.names ?? [];
+  const reported = new Map<string, string>();
+  // Names are checked once up front, so a typo fails fast instead of watching nothing.
+  selectTargets((await core.discover(await core.openWorkspace())).hosts, names, core.config.groups);
+  await runWatch({
+    events: core.events,
+    signal,
+    debounceMs: watchOptions.debounceMs ?? 80,
+    openWorkspace: core.openWorkspace,
+    async targets(ws) {
+      const { hosts, errors } = await core.discover(ws);
+      for (const failure of errors) {
+        core.warn(
+          `flake ${failure.flake}: ${failure.error.file ? `${failure.error.file}:${failure.error.line}: ` : ""}${failure.error.message}`,
+        );
+      }
+      if (names.length === 0) return hosts;
+      // A named target that disappeared is simply no longer watched.
+      return names.flatMap((name) => {
+        try {
+          return selectTargets(hosts, [name], core.config.groups);
+        } catch {
+          return [];
+        }
+      });
+    },
+    async round(ws, selected, round) {
+      const byId = new Map(selected.map((t) => [t.id, t]));
+      await core.runRound(ws, selected, {
+        signal,
+        signalFor: (job) => round.signalFor(byId.get(job.id)!),
+        onResult: (result) => {
+          // Report what was evaluated, and any target whose answer changed even though it came
+          // from the cache (switching back to a branch hits older traces).
+          const answer = `${result.status === "failed"}:${result.drvPath}:${result.error?.message}`;
+          const changed = reported.get(result.name) !== answer;
+          if (result.error?.code !== "E_CANCELLED") reported.set(result.name, answer);
+          if (round.emitCached || !result.fromCache || changed) round.onResult(result);
+        },
+      });
+    },
+    lastDeps: (target) => core.store.traces(target.id)[0]?.deps,
+    flush: () => core.store.flush(),
+  });
 }

@@ -1,0 +1,109 @@
+import { writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import type { CliContext } from "../context.js";
+import { openEngine, positive, writeJson } from "../context.js";
+import { makeStyle } from "../render/style.js";
+
+const FORMATS = ["dot", "mermaid", "graphml", "gexf", "json", "html"] as const;
+type Format = (typeof FORMATS)[number];
+const BY_EXTENSION: Record<string, Format> = {
+  ".dot": "dot",
+  ".gv": "dot",
+  ".mmd": "mermaid",
+  ".mermaid": "mermaid",
+  ".graphml": "graphml",
+  ".gexf": "gexf",
+  ".json": "json",
+  ".html": "html",
+  ".htm": "html",
+};
+
+export interface GraphFlags {
+  format?: string;
+  out?: string;
+  focus?: string;
+  depth?: string;
+  top?: string | boolean;
+  orphans?: boolean;
+  check?: boolean;
+}
+
+export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<number> {
+  const { UsageError } = await import("../../engine/errors.js");
+  const format = (flags.format ??
+    (flags.out ? BY_EXTENSION[extname(flags.out).toLowerCase()] : undefined) ??
+    "dot") as Format;
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(`unknown format '${flags.format}'`, {
+      hints: [`Use one of: ${FORMATS.join(", ")}.`],
+    });
+  }
+  const depth = (await positive("--depth", flags.depth)) ?? 2;
+  const engine = await openEngine(ctx);
+  try {
+    const graphLib = await import("../../graph/index.js");
+    const input = await engine.graphData();
+    const full = graphLib.buildGraph(input);
+    const style = makeStyle(ctx.stdout);
+
+    if (flags.check) {
+      const violations = graphLib.checkLayering(full, engine.config.layering);
+      if (ctx.options.json)
+        writeJson(ctx, {
+          rules: engine.config.layering.length,
+          violations: violations.map((v) => ({ from: v.from, to: v.to, rule: v.rule })),
+        });
+      else if (engine.config.layering.length === 0)
+        ctx.stdout.write(
+          'no layering rules in infra.json ("layering": [{ "from": "programs/**", "mustNotImport": "machines/**" }])\n',
+        );
+      else {
+        for (const v of violations) {
+          ctx.stdout.write(
+            `${style.red("✗")} ${v.from} imports ${v.to}: breaks "${v.rule.from} must not import ${v.rule.mustNotImport}"${v.rule.description ? ` (${v.rule.description})` : ""}\n`,
+          );
+        }
+        ctx.stdout.write(
+          violations.length === 0
+            ? `${style.green("✓")} ${engine.config.layering.length} layering rule(s) hold\n`
+            : `${violations.length} violation(s)\n`,
+        );
+      }
+      return violations.length > 0 ? 1 : 0;
+    }
+    if (flags.top !== undefined) {
+      const n = typeof flags.top === "string" ? ((await positive("--top", flags.top)) ?? 20) : 20;
+      const top = graphLib.topModules(full, n);
+      if (ctx.options.json) writeJson(ctx, { modules: top.map((m) => ({ path: m.path, hosts: m.hosts })) });
+      else for (const m of top) ctx.stdout.write(`${String(m.hosts).padStart(5)}  ${m.path}\n`);
+      return 0;
+    }
+    if (flags.orphans) {
+      const list = graphLib.orphans(input);
+      if (ctx.options.json) writeJson(ctx, { orphans: list });
+      else {
+        for (const p of list) ctx.stdout.write(`${p}\n`);
+        ctx.human.write(`${list.length} tracked .nix file(s) no target read\n`);
+      }
+      return 0;
+    }
+
+    const graph = flags.focus ? graphLib.focusSubgraph(full, flags.focus, depth) : full;
+    const render: Record<Format, () => string> = {
+      dot: () => graphLib.toDot(graph),
+      mermaid: () => graphLib.toMermaid(graph),
+      graphml: () => graphLib.toGraphml(graph),
+      gexf: () => graphLib.toGexf(graph),
+      json: () => graphLib.toJson(graph),
+      html: () => graphLib.toHtml(graph, { title: `infra graph: ${engine.repoDir.split("/").pop()}` }),
+    };
+    const text = render[format]();
+    if (flags.out) {
+      writeFileSync(flags.out, text);
+      ctx.human.write(`wrote ${flags.out} (${format}, ${graph.order} nodes, ${graph.size} edges)\n`);
+    } else ctx.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
