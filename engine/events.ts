@@ -15,13 +15,19 @@ export type EngineListener = (event: EngineEvent) => void;
 
 export class EventBus {
   private readonly listeners = new Set<EngineListener>();
+  /** Warnings raised before anyone listened (while the engine was being created). */
+  private backlog: EngineEvent[] = [];
 
   on(listener: EngineListener): () => void {
     this.listeners.add(listener);
+    const early = this.backlog;
+    this.backlog = [];
+    for (const event of early) listener(event);
     return () => this.listeners.delete(listener);
   }
 
   emit(event: EngineEvent): void {
+    if (this.listeners.size === 0 && event.type === "warning") this.backlog.push(event);
     for (const listener of this.listeners) listener(event);
   }
 }

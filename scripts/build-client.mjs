@@ -10,5 +10,15 @@ const entry = join(root, "graph", "export", "html-client", "main.ts");
 const outfile = join(root, "dist", "graph", "export", "html-client.js");
 if (existsSync(entry)) {
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({ entryPoints: [entry], outfile, bundle: true, format: "iife", platform: "browser", target: "es2020", minify: true, legalComments: "none", logLevel: "warning" });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2020",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
 }

@@ -39,3 +39,15 @@ describe("parseConfig", () => {
     expect(config.layering[0]!.mustNotImport).toBe("machines/**");
   });
 });
+
+describe("the published JSON schema", () => {
+  it("is up to date with the zod schema (regenerate with npm run schema)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { configJsonSchema } = await import("../../../engine/config.js");
+    const published = JSON.parse(
+      readFileSync(new URL("../../../schema/infra.schema.json", import.meta.url), "utf8"),
+    );
+    const { $id: _id, title: _title, ...rest } = published;
+    expect(rest).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+  });
+});
