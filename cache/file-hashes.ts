@@ -10,8 +10,10 @@ export interface FileStat {
   ctimeNs: string;
   ino: string;
   mode: number;
-  /** `sha256:<hex>` of the content (or of the link target for symlinks). */
+  /** `sha256:<hex>` of the content (or of the link target for symlinks; of the listing for folders). */
   hash: string;
+  /** For folder listings: which children are tracked (a `git add` changes this, not the folder). */
+  tracked?: string | undefined;
   /**
    * False when the file changed so recently that a later write within the same timestamp tick
    * could go unnoticed (git's "racily clean" problem): such entries are re-hashed next time.
@@ -71,16 +73,33 @@ export class FileHasher {
 
   constructor(private readonly table: FileStatTable) {}
 
-  /** Hash of the file at `path` (not following a final symlink), or undefined if it is missing. */
-  stat(path: string): FileStat | undefined {
+  /**
+   * Hash of the file at `path` (not following a final symlink), or undefined if it is missing.
+   * Pass the path's lstat when the caller has it already.
+   */
+  stat(path: string, known?: BigIntStats): FileStat | undefined {
     if (this.memo.has(path)) return this.memo.get(path);
-    const result = this.compute(path);
+    const result = this.compute(path, known ?? lstatOrUndefined(path));
     this.memo.set(path, result);
     return result;
   }
 
-  private compute(path: string): FileStat | undefined {
-    const st = lstatOrUndefined(path);
+  /**
+   * A folder's listing hash through the same fast path: the folder's own stat changes when an
+   * entry is added, removed or renamed; `tracked` names which entries count.
+   */
+  listing(path: string, st: BigIntStats, tracked: string, compute: () => string): string {
+    const key = `${path}/`;
+    const known = this.table.get(key);
+    if (known !== undefined && known.tracked === tracked && sameStat(known, st)) return known.hash;
+    const entry = statEntry(st, compute());
+    entry.tracked = tracked;
+    this.table.set(key, entry);
+    this.fresh.set(key, entry);
+    return entry.hash;
+  }
+
+  private compute(path: string, st: BigIntStats | undefined): FileStat | undefined {
     if (st === undefined || st.isDirectory()) return undefined;
     const known = this.table.get(path);
     if (known !== undefined && sameStat(known, st)) return known;
@@ -90,21 +109,25 @@ export class FileHasher {
     } catch {
       return undefined;
     }
-    // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
-    const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-    const entry: FileStat = {
-      size: Number(st.size),
-      mtimeNs: String(st.mtimeNs),
-      ctimeNs: String(st.ctimeNs),
-      ino: String(st.ino),
-      mode: Number(st.mode),
-      hash,
-      settled: nowNs() - newest > SETTLE_NS,
-    };
+    const entry = statEntry(st, hash);
     this.table.set(path, entry);
     this.fresh.set(path, entry);
     return entry;
   }
+}
+
+function statEntry(st: BigIntStats, hash: string): FileStat {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
+  const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+  return {
+    size: Number(st.size),
+    mtimeNs: String(st.mtimeNs),
+    ctimeNs: String(st.ctimeNs),
+    ino: String(st.ino),
+    mode: Number(st.mode),
+    hash,
+    settled: nowNs() - newest > SETTLE_NS,
+  };
 }
 
 export function nowNs(): bigint {

@@ -185,7 +185,7 @@ export class Snapshot {
         return ABSENT;
       }
     }
-    const entry = this.hasher.stat(abs);
+    const entry = this.hasher.stat(abs, lst);
     if (entry === undefined) return ABSENT;
     return (entry.mode & 0o111) !== 0 ? `${entry.hash}:x` : entry.hash;
   }
@@ -209,9 +209,15 @@ export class Snapshot {
   }
 
   private listing(rel: string): string {
-    const entries = this.trackedEntries(rel);
-    if (entries === undefined) return ABSENT;
-    return sha256(entries.map((e) => `${e.name}:${e.type}`).join("\n"));
+    if (!this.isTrackedPath(rel)) return ABSENT;
+    const st = lstatOrUndefined(this.abs(rel));
+    if (st === undefined || !st.isDirectory()) return ABSENT;
+    const names =
+      this.tracked === undefined ? "*" : [...(this.tracked.children.get(rel) ?? [])].sort().join("/");
+    return this.hasher.listing(this.abs(rel), st, names, () => {
+      const entries = this.trackedEntries(rel) ?? [];
+      return sha256(entries.map((e) => `${e.name}:${e.type}`).join("\n"));
+    });
   }
 
   private type(rel: string): string {

@@ -117,6 +117,8 @@ class LmdbStore implements CacheStore {
   readonly files: FileStatTable;
   private readonly root: RootDatabase;
   private readonly traceDb: Database<StoredTrace, [string, string]>;
+  /** When each trace was last used, apart from the trace: a cache hit writes one number. */
+  private readonly usedDb: Database<number, [string, string]>;
   private readonly fileDb: Database<FileStat, string>;
   private readonly historyDb: Database<HistoryRecord, [string, number]>;
   private readonly metaDb: Database<unknown, string>;
@@ -127,6 +129,7 @@ class LmdbStore implements CacheStore {
     this.path = path;
     this.root = open({ path, maxDbs: 8, compression: false, mapSize: 2 * 1024 ** 3 });
     this.traceDb = this.root.openDB({ name: "traces" });
+    this.usedDb = this.root.openDB({ name: "used" });
     this.fileDb = this.root.openDB({ name: "files" });
     this.historyDb = this.root.openDB({ name: "history" });
     this.metaDb = this.root.openDB({ name: "meta" });
@@ -140,8 +143,10 @@ class LmdbStore implements CacheStore {
 
   traces(targetKey: string): StoredTrace[] {
     const out: StoredTrace[] = [];
-    for (const { value } of this.traceDb.getRange({ start: [targetKey], end: [targetKey, MAX] }))
-      out.push(value);
+    for (const { value } of this.traceDb.getRange({ start: [targetKey], end: [targetKey, MAX] })) {
+      const used = this.usedDb.get([targetKey, value.id]);
+      out.push(used !== undefined && used > value.usedAt ? { ...value, usedAt: used } : value);
+    }
     return out.sort((a, b) => b.usedAt - a.usedAt);
   }
 
@@ -150,23 +155,20 @@ class LmdbStore implements CacheStore {
     this.track(
       this.root.transaction(() => {
         void this.traceDb.put([targetKey, trace.id], trace);
-        const all = [...this.traceDb.getRange({ start: [targetKey], end: [targetKey, MAX] })]
-          .map(({ value }) => value)
-          .filter((t) => t.id !== trace.id)
-          .sort((a, b) => b.usedAt - a.usedAt);
-        for (const old of all.slice(DEFAULT_TRACES_PER_TARGET - 1))
+        void this.usedDb.put([targetKey, trace.id], trace.usedAt);
+        const others = this.traces(targetKey).filter((t) => t.id !== trace.id);
+        for (const old of others.slice(DEFAULT_TRACES_PER_TARGET - 1)) {
           void this.traceDb.remove([targetKey, old.id]);
+          void this.usedDb.remove([targetKey, old.id]);
+        }
       }),
     );
   }
 
   touch(targetKey: string, traceId: string, at: number): void {
-    this.track(
-      this.root.transaction(() => {
-        const trace = this.traceDb.get([targetKey, traceId]);
-        if (trace && trace.usedAt < at) void this.traceDb.put([targetKey, traceId], { ...trace, usedAt: at });
-      }),
-    );
+    // Exact order of use decides which traces are kept; one number per hit keeps it cheap.
+    if ((this.usedDb.get([targetKey, traceId]) ?? 0) < at)
+      this.track(this.usedDb.put([targetKey, traceId], at));
   }
 
   putFileStats(entries: Iterable<[string, FileStat]>): void {
@@ -230,16 +232,15 @@ class LmdbStore implements CacheStore {
     const cutoff = options.olderThanMs === undefined ? undefined : Date.now() - options.olderThanMs;
     this.root.transactionSync(() => {
       const byTarget = new Map<string, StoredTrace[]>();
-      for (const { key, value } of this.traceDb.getRange({})) {
-        const list = byTarget.get(key[0]) ?? [];
-        list.push(value);
-        byTarget.set(key[0], list);
+      for (const key of this.traceDb.getKeys({})) {
+        if (!byTarget.has(key[0])) byTarget.set(key[0], this.traces(key[0]));
       }
       for (const [target, list] of byTarget) {
         list.sort((a, b) => b.usedAt - a.usedAt);
         list.forEach((trace, i) => {
           if (i >= options.keepTraces || (cutoff !== undefined && trace.usedAt < cutoff)) {
             this.traceDb.removeSync([target, trace.id]);
+            this.usedDb.removeSync([target, trace.id]);
             traces++;
           }
         });
@@ -264,6 +265,7 @@ class LmdbStore implements CacheStore {
   clear(): void {
     this.root.transactionSync(() => {
       this.traceDb.clearSync();
+      this.usedDb.clearSync();
       this.fileDb.clearSync();
       this.historyDb.clearSync();
       this.metaDb.clearSync();

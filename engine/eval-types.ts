@@ -18,6 +18,11 @@ export interface EvalTask {
   /** The repository's top level (git work tree, or the repo folder outside git). */
   top: string;
   git: GitState;
+  /**
+   * Tracked files as the main thread read them (saves the worker a `git ls-files`), and the
+   * git index's ctime taken just before: a later index means the list may be stale.
+   */
+  tracked?: { files: string[]; indexCtimeNs: string } | undefined;
   /** The flake's lock file as the flake sees it, parsed before the run. */
   lock: LockFile;
   nix: { instantiate: string; nix: string | undefined; strace: string | undefined; time: string | undefined };

@@ -30,8 +30,27 @@ const trackedByIndex = new Map<string, TrackedTree>();
 const statTable = new MemoryFileStatTable();
 const cleanDrvs = new Map<string, Set<string>>();
 
-async function trackedTree(task: EvalTask): Promise<TrackedTree | undefined> {
-  if (!task.git.isRepo) return undefined;
+/**
+ * The tracked files: as the main thread listed them when the task carries them, else from git.
+ * Either way with the index ctime they belong to (the race check compares against it).
+ */
+async function trackedTree(
+  task: EvalTask,
+): Promise<{ tree: TrackedTree | undefined; indexCtimeNs: bigint | undefined }> {
+  if (!task.git.isRepo) return { tree: undefined, indexCtimeNs: undefined };
+  if (task.tracked !== undefined) {
+    const key = `${task.top}:given:${task.tracked.indexCtimeNs}:${task.tracked.files.length}`;
+    let tree = trackedByIndex.get(key);
+    if (tree === undefined) {
+      tree = buildTrackedTree(task.tracked.files);
+      trackedByIndex.clear();
+      trackedByIndex.set(key, tree);
+    }
+    return {
+      tree,
+      indexCtimeNs: task.tracked.indexCtimeNs === "" ? undefined : BigInt(task.tracked.indexCtimeNs),
+    };
+  }
   const index = lstatOrUndefined(join(task.top, ".git", "index"));
   const key = `${task.top}:${index?.ino}:${index?.size}:${index?.mtimeNs}:${index?.ctimeNs}`;
   let tree = trackedByIndex.get(key);
@@ -40,7 +59,7 @@ async function trackedTree(task: EvalTask): Promise<TrackedTree | undefined> {
     trackedByIndex.clear();
     trackedByIndex.set(key, tree);
   }
-  return tree;
+  return { tree, indexCtimeNs: index?.ctimeNs };
 }
 
 /** Lock with relative `path:` inputs made absolute (they are relative to the flake's folder). */
@@ -70,11 +89,13 @@ const RACY = "inputs changed during the evaluation";
 
 async function evaluateOnce(task: EvalTask, signal: AbortSignal | undefined): Promise<EvalOutcome> {
   const startNs = BigInt(Date.now()) * 1_000_000n;
-  const indexBefore = lstatOrUndefined(join(task.top, ".git", "index"))?.ctimeNs;
+  const tracked = await trackedTree(task);
+  // The index as of the tracked list (or now): a later change means the list may be stale.
+  const indexBefore = tracked.indexCtimeNs ?? lstatOrUndefined(join(task.top, ".git", "index"))?.ctimeNs;
   const hasher = new FileHasher(statTable);
   const snapshot = new Snapshot({
     top: task.top,
-    tracked: await trackedTree(task),
+    tracked: tracked.tree,
     hasher,
     git: gitFingerprint(task.git),
   });

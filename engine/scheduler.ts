@@ -1,6 +1,7 @@
 // Plans a run: looks each job up in the cache (verifying every recorded dependency against the
 // workspace), evaluates the misses on the pool, and records what they read. The only writer of
 // the cache.
+import { setMaxListeners } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import type { Dependency } from "../cache/fingerprint.js";
 import { traceId } from "../cache/key.js";
 import type { CacheStore, StoredOutcome, StoredTrace } from "../cache/store.js";
 import type { EvalOutcome, EvalTask } from "./eval-types.js";
+import type { GitState } from "./git.js";
 import type { Limits, NixInfo } from "./nix.js";
 import type { EvalPool } from "./pool.js";
 import type { Workspace } from "./workspace.js";
@@ -79,84 +81,98 @@ export class Scheduler {
 
   async run(ws: Workspace, jobs: Job[], options: RunOptions = {}): Promise<JobResult[]> {
     const { store } = this.options;
-    const results: JobResult[] = [];
-    const misses: Job[] = [];
     const now = Date.now();
-    for (const job of jobs) {
-      const started = performance.now();
-      const hit = options.noCache ? undefined : await this.lookup(ws, job.id);
-      if (hit) {
-        store.touch(job.id, hit.id, now);
-        const result = {
-          job,
-          outcome: hit.outcome,
-          deps: hit.deps,
-          fromCache: true,
-          durationMs: performance.now() - started,
-        };
-        results.push(result);
-        options.onResult?.(result);
-      } else misses.push(job);
-    }
-    store.putFileStats(ws.snapshot.hasher.fresh);
-    if (misses.length === 0) return results;
-
-    const markerDir = await mkdtemp(join(tmpdir(), "infra-markers-"));
+    // One signal for the run: every queued evaluation listens to it (and only to it).
+    const run = new AbortController();
+    setMaxListeners(0, run.signal);
+    const stop = () => run.abort();
+    options.signal?.addEventListener("abort", stop, { once: true });
+    if (options.signal?.aborted) stop();
+    let setup: Promise<{ markerDir: string; git: GitState }> | undefined;
+    const evaluations: Promise<JobResult>[] = [];
+    const results: JobResult[] = [];
     try {
-      const git = await ws.gitState();
-      const evaluated = await Promise.all(
-        misses.map(async (job) => {
-          let lock: EvalTask["lock"];
-          try {
-            lock = ws.lock(job.flakeDir);
-          } catch (error) {
-            const message = (error as Error).message;
-            const outcome: StoredOutcome = {
-              error: { code: "E_LOCKFILE", message, trace: [], hints: [] },
-              mode: "none",
-              durationMs: 0,
-            };
-            const result = { job, outcome, deps: [], fromCache: false, durationMs: 0 };
-            options.onResult?.(result);
-            return result;
-          }
-          const task: EvalTask = {
-            mode: job.mode,
-            flakeDir: job.flakeDir,
-            flakeRel: job.flakeRel,
-            attrPath: job.attrPath,
-            configPath: job.configPath,
-            meta: job.meta,
-            top: ws.top,
-            git,
-            lock,
-            nix: {
-              instantiate: this.options.nix.instantiate,
-              nix: this.options.nix.nix,
-              strace: this.options.nix.strace,
-              time: this.options.nix.time,
-            },
-            loader: this.options.loader,
-            markerDir,
-            limits: this.options.limits,
-            exact: options.exact === true,
+      for (const job of jobs) {
+        const started = performance.now();
+        const hit = options.noCache ? undefined : await this.lookup(ws, job.id);
+        if (hit) {
+          store.touch(job.id, hit.id, now);
+          const result = {
+            job,
+            outcome: hit.outcome,
+            deps: hit.deps,
+            fromCache: true,
+            durationMs: performance.now() - started,
           };
-          const started = performance.now();
-          // Reported when the job reaches a worker: piscina queues the rest.
-          const own = options.signalFor?.(job);
-          const signal =
-            own && options.signal ? AbortSignal.any([own, options.signal]) : (own ?? options.signal);
-          const outcome = await this.options.pool.run(task, signal, () => options.onStart?.(job));
-          const result = this.record(job, outcome, performance.now() - started);
+          results.push(result);
           options.onResult?.(result);
-          return result;
-        }),
-      );
-      results.push(...evaluated);
+          continue;
+        }
+        // A miss goes to the pool at once, while the remaining lookups go on.
+        setup ??= Promise.all([mkdtemp(join(tmpdir(), "infra-markers-")), ws.gitState()]).then(
+          ([markerDir, git]) => ({
+            markerDir,
+            git,
+          }),
+        );
+        evaluations.push(this.evaluateJob(ws, job, await setup, run.signal, options));
+      }
+      store.putFileStats(ws.snapshot.hasher.fresh);
+      results.push(...(await Promise.all(evaluations)));
     } finally {
-      await rm(markerDir, { recursive: true, force: true });
+      options.signal?.removeEventListener("abort", stop);
+      if (setup) await rm((await setup).markerDir, { recursive: true, force: true });
     }
     return results;
+  }
+
+  private async evaluateJob(
+    ws: Workspace,
+    job: Job,
+    { markerDir, git }: { markerDir: string; git: GitState },
+    runSignal: AbortSignal,
+    options: RunOptions,
+  ): Promise<JobResult> {
+    let lock: EvalTask["lock"];
+    try {
+      lock = ws.lock(job.flakeDir);
+    } catch (error) {
+      const message = (error as Error).message;
+      const outcome: StoredOutcome = {
+        error: { code: "E_LOCKFILE", message, trace: [], hints: [] },
+        mode: "none",
+        durationMs: 0,
+      };
+      const result = { job, outcome, deps: [], fromCache: false, durationMs: 0 };
+      options.onResult?.(result);
+      return result;
+    }
+    const { nix } = this.options;
+    const task: EvalTask = {
+      mode: job.mode,
+      flakeDir: job.flakeDir,
+      flakeRel: job.flakeRel,
+      attrPath: job.attrPath,
+      configPath: job.configPath,
+      meta: job.meta,
+      top: ws.top,
+      git,
+      lock,
+      tracked: ws.trackedFiles(),
+      nix: { instantiate: nix.instantiate, nix: nix.nix, strace: nix.strace, time: nix.time },
+      loader: this.options.loader,
+      markerDir,
+      limits: this.options.limits,
+      exact: options.exact === true,
+    };
+    const started = performance.now();
+    const own = options.signalFor?.(job);
+    const signal = own ? AbortSignal.any([own, runSignal]) : runSignal;
+    // "Started" is reported when the job reaches a worker: piscina queues the rest.
+    const outcome = await this.options.pool.run(task, signal, () => options.onStart?.(job));
+    const result = this.record(job, outcome, performance.now() - started);
+    options.onResult?.(result);
+    return result;
   }
 
   private record(job: Job, outcome: EvalOutcome, durationMs: number): JobResult {

@@ -4,6 +4,10 @@ import type { MessagePort } from "node:worker_threads";
 import type { EvalOutcome, EvalTask } from "./eval-types.js";
 import { evaluate } from "./evaluate.js";
 
+// Load the process runner with the worker, not with its first job: a warmed-up worker is
+// ready to start nix the moment a job arrives.
+await import("execa");
+
 export interface WorkerJob {
   task: EvalTask;
   /** Carries "started" to the main thread, and one message back when the evaluation should stop. */

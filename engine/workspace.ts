@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import { FileHasher, type FileStatTable } from "../cache/file-hashes.js";
+import { FileHasher, type FileStatTable, lstatOrUndefined } from "../cache/file-hashes.js";
 import {
   buildTrackedTree,
   gitFingerprint,
@@ -32,6 +32,8 @@ export class Workspace {
   readonly isGit: boolean;
   readonly tracked: TrackedTree | undefined;
   readonly snapshot: Snapshot;
+  /** ctime of .git/index just before the tracked files were listed ("" outside git). */
+  readonly indexCtimeNs: string;
   private gitStatePromise: Promise<GitState> | undefined;
 
   private constructor(
@@ -40,7 +42,9 @@ export class Workspace {
     isGit: boolean,
     tracked: TrackedTree | undefined,
     files: FileStatTable,
+    indexCtimeNs = "",
   ) {
+    this.indexCtimeNs = indexCtimeNs;
     this.repoDir = repoDir;
     this.top = top;
     this.isGit = isGit;
@@ -60,9 +64,19 @@ export class Workspace {
     }
     const top = await findTop(repoDir);
     if (top === undefined) return new Workspace(repoDir, repoDir, false, undefined, files);
+    // The index's ctime first: if it changes after this, the list below may be out of date.
+    const indexCtimeNs = String(lstatOrUndefined(join(top, ".git", "index"))?.ctimeNs ?? "");
     const tracked = buildTrackedTree(await trackedFiles(top));
-    return new Workspace(repoDir, realpathSync(top), true, tracked, files);
+    return new Workspace(repoDir, realpathSync(top), true, tracked, files, indexCtimeNs);
   }
+
+  /** The tracked files for a worker, with the index stamp they were read at. */
+  trackedFiles(): { files: string[]; indexCtimeNs: string } | undefined {
+    if (this.tracked === undefined) return undefined;
+    this.trackedList ??= { files: [...this.tracked.files], indexCtimeNs: this.indexCtimeNs };
+    return this.trackedList;
+  }
+  private trackedList: { files: string[]; indexCtimeNs: string } | undefined;
 
   /** HEAD, dirtiness and the rest of `self`'s git attributes (a few git calls, made once). */
   gitState(): Promise<GitState> {
@@ -77,12 +91,17 @@ export class Workspace {
     return relative(this.top, abs).split("\\").join("/");
   }
 
-  /** A path relative to the repo folder, for people. */
+  /** A path relative to the repo folder, for people (memoised: every cached host shows its deps). */
   display(relToTop: string): string {
-    const abs = relToTop === "" ? this.top : join(this.top, relToTop);
-    const rel = relative(this.repoDir, abs);
-    return rel === "" ? "." : rel;
+    let shown = this.displayed.get(relToTop);
+    if (shown === undefined) {
+      const abs = relToTop === "" ? this.top : join(this.top, relToTop);
+      shown = relative(this.repoDir, abs) || ".";
+      this.displayed.set(relToTop, shown);
+    }
+    return shown;
   }
+  private readonly displayed = new Map<string, string>();
 
   /**
    * Every flake in the repo folder: in git, tracked `flake.nix` files (git-ignored and untracked
