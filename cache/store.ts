@@ -2,18 +2,21 @@
 import type { FileStat, FileStatTable } from "./file-hashes.js";
 import type { Dependency } from "./fingerprint.js";
 
+/** Why an evaluation failed: what Nix said, where, and what to do. */
+export interface EvalFailure {
+  code: string;
+  message: string;
+  file?: string | undefined;
+  line?: number | undefined;
+  column?: number | undefined;
+  trace: string[];
+  hints: string[];
+}
+
 /** A finished evaluation, as remembered. */
 export interface StoredOutcome {
   value?: unknown;
-  error?: {
-    code: string;
-    message: string;
-    file?: string | undefined;
-    line?: number | undefined;
-    column?: number | undefined;
-    trace: string[];
-    hints: string[];
-  };
+  error?: EvalFailure | undefined;
   mode: string;
   exactReason?: string | undefined;
   durationMs: number;

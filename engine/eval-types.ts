@@ -1,11 +1,12 @@
 // What a worker is given and what it gives back: plain data on both sides of the pool.
 import type { FileStat } from "../cache/file-hashes.js";
 import type { Dependency, LockFile } from "../cache/fingerprint.js";
+import type { EvalFailure } from "../cache/store.js";
 import type { GitState } from "./git.js";
 import type { Limits } from "./nix.js";
 
-/** What a worker needs to evaluate one target (or list a flake's targets). */
-export interface EvalTask {
+/** Which evaluation: a target's value, or the list of a flake's targets. */
+export interface EvalSpec {
   mode: "value" | "list";
   /** Flake folder, absolute, and relative to `top` ("" when the flake is at the top). */
   flakeDir: string;
@@ -15,6 +16,10 @@ export interface EvalTask {
   configPath: string[];
   /** Extra attributes to record, as paths from the configuration. */
   meta: Record<string, string[]>;
+}
+
+/** What a worker needs to evaluate one target (or list a flake's targets). */
+export interface EvalTask extends EvalSpec {
   /** The repository's top level (git work tree, or the repo folder outside git). */
   top: string;
   git: GitState;
@@ -45,15 +50,7 @@ export interface ListValue {
   homeConfigurations: string[];
 }
 
-export interface EvalFailure {
-  code: string;
-  message: string;
-  file?: string | undefined;
-  line?: number | undefined;
-  column?: number | undefined;
-  trace: string[];
-  hints: string[];
-}
+export type { EvalFailure } from "../cache/store.js";
 
 export interface EvalOutcome {
   value?: EvalValue | ListValue | undefined;

@@ -17,8 +17,15 @@ import { drvClosureMentions } from "./drv-scan.js";
 import type { EvalOutcome, EvalTask } from "./eval-types.js";
 import { conservativeDeps, evaluateExact } from "./exact.js";
 import { trackedFiles } from "./git.js";
-import { INLINE_REQUEST_MAX, loaderArgv, type RunNixResult, runNix } from "./nix.js";
-import { baseOutcome, failureFrom, fingerprintPaths, limitFailure, parseValue } from "./outcome.js";
+import { INLINE_REQUEST_MAX, loaderArgv, type RunNixResult } from "./nix.js";
+import {
+  baseOutcome,
+  failureFrom,
+  fingerprintPaths,
+  limitFailure,
+  parseValue,
+  runForTask,
+} from "./outcome.js";
 import { classify, parseMarkers, parseStrace } from "./trace.js";
 
 const RACE_MARGIN_NS = 50_000_000n;
@@ -165,14 +172,7 @@ async function runLoader(task: EvalTask, signal: AbortSignal | undefined): Promi
   }
   const loaderDir = resolve(task.loader, "..");
   const argv = loaderArgv(task.nix.instantiate, task.loader, [task.top, loaderDir, task.markerDir], request);
-  return runNix({
-    argv,
-    cwd: task.top,
-    limits: task.limits,
-    strace: task.nix.strace,
-    time: task.nix.time,
-    signal,
-  });
+  return runForTask(task, argv, signal);
 }
 
 function interpretLoader(

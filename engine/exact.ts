@@ -3,7 +3,7 @@
 // impure builtins) and for --exact.
 import { type Dependency, gitFingerprint, lockNodeFingerprint, type Snapshot } from "../cache/fingerprint.js";
 import type { EvalOutcome, EvalTask, ListValue } from "./eval-types.js";
-import { type RunNixResult, runNix } from "./nix.js";
+import type { RunNixResult } from "./nix.js";
 import { attrPathFragment, nixString, selectExpr } from "./nix-syntax.js";
 import {
   baseOutcome,
@@ -12,6 +12,7 @@ import {
   fromNixValue,
   limitFailure,
   type NixValue,
+  runForTask,
 } from "./outcome.js";
 import { classify, type PathDep, parseStrace } from "./trace.js";
 
@@ -53,14 +54,7 @@ export async function evaluateExact(
     for (const kind of ["nixosConfigurations", "darwinConfigurations", "homeConfigurations"]) {
       const argv = [nix, ...common, `${task.flakeDir}#${kind}`, "--apply", "builtins.attrNames"];
       runs.push({
-        run: await runNix({
-          argv,
-          cwd: task.top,
-          limits: task.limits,
-          strace: task.nix.strace,
-          time: task.nix.time,
-          signal,
-        }),
+        run: await runForTask(task, argv, signal),
         missingIsEmpty: true,
         kind,
       });
@@ -79,14 +73,7 @@ export async function evaluateExact(
     const expr = `s: let c = ${selectExpr("s", configRest)}; t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; }`;
     const argv = [nix, ...common, `${task.flakeDir}#${attrPathFragment([set!])}`, "--apply", expr];
     runs.push({
-      run: await runNix({
-        argv,
-        cwd: task.top,
-        limits: task.limits,
-        strace: task.nix.strace,
-        time: task.nix.time,
-        signal,
-      }),
+      run: await runForTask(task, argv, signal),
       missingIsEmpty: false,
     });
   }

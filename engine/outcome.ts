@@ -2,7 +2,7 @@
 // reading files the trace names.
 import type { Dependency, Snapshot } from "../cache/fingerprint.js";
 import type { EvalFailure, EvalOutcome, EvalTask, EvalValue, ListValue } from "./eval-types.js";
-import type { RunNixResult } from "./nix.js";
+import { type RunNixResult, runNix } from "./nix.js";
 import { parseNixError } from "./nix-error.js";
 import { type PathDep, stripMarkers } from "./trace.js";
 
@@ -94,3 +94,19 @@ export function fingerprintPaths(paths: PathDep[], snapshot: Snapshot): Dependen
  * The working-tree loader's run, or the reason its value may differ from `nix eval`'s (an
  * untracked file seen, a working-tree path leaked into a derivation, an impure builtin).
  */
+
+/** Runs one nix command for a task: in the repository, traced, measured, within its limits. */
+export function runForTask(
+  task: EvalTask,
+  argv: string[],
+  signal: AbortSignal | undefined,
+): Promise<RunNixResult> {
+  return runNix({
+    argv,
+    cwd: task.top,
+    limits: task.limits,
+    strace: task.nix.strace,
+    time: task.nix.time,
+    signal,
+  });
+}

@@ -8,22 +8,18 @@ import { join } from "node:path";
 import type { Dependency } from "../cache/fingerprint.js";
 import { traceId } from "../cache/key.js";
 import type { CacheStore, StoredOutcome, StoredTrace } from "../cache/store.js";
-import type { EvalOutcome, EvalTask } from "./eval-types.js";
+import type { EvalOutcome, EvalSpec, EvalTask } from "./eval-types.js";
 import type { GitState } from "./git.js";
 import type { Limits, NixInfo } from "./nix.js";
 import type { EvalPool } from "./pool.js";
 import type { Workspace } from "./workspace.js";
 
 /** One evaluation to get done: a target's value, or a flake's list of targets. */
-export interface Job {
+export interface Job extends EvalSpec {
+  /** Cache identity. */
   id: string;
+  /** Name for people (the target's name, or the flake folder). */
   label: string;
-  mode: "value" | "list";
-  flakeDir: string;
-  flakeRel: string;
-  attrPath: string[];
-  configPath: string[];
-  meta: Record<string, string[]>;
 }
 
 export interface JobResult {
@@ -148,13 +144,9 @@ export class Scheduler {
       return result;
     }
     const { nix } = this.options;
+    const { id: _id, label: _label, ...spec } = job;
     const task: EvalTask = {
-      mode: job.mode,
-      flakeDir: job.flakeDir,
-      flakeRel: job.flakeRel,
-      attrPath: job.attrPath,
-      configPath: job.configPath,
-      meta: job.meta,
+      ...spec,
       top: ws.top,
       git,
       lock,

@@ -65,3 +65,18 @@ export function makeRepo(source: string, options: { commit?: boolean } = {}): Re
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Fixture repositories made in a test file, all removed when `cleanup` runs (pass it to afterAll). */
+export function fixtures(): { make(source: string): Repo; cleanup(): void } {
+  const made: Repo[] = [];
+  return {
+    make(source) {
+      const repo = makeRepo(source);
+      made.push(repo);
+      return repo;
+    },
+    cleanup() {
+      for (const repo of made) repo.cleanup();
+    },
+  };
+}

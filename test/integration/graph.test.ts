@@ -7,17 +7,11 @@ import { DirectedGraph } from "graphology";
 import { afterAll, describe, expect, it } from "vitest";
 import { runInfra } from "../helpers/cli.js";
 import { NIX_ENV } from "../helpers/nix.js";
-import { makeRepo, type Repo } from "../helpers/repo.js";
+import { fixtures, type Repo } from "../helpers/repo.js";
 
-const repos: Repo[] = [];
-afterAll(() => {
-  for (const r of repos) r.cleanup();
-});
-function fixture(source: string): Repo {
-  const repo = makeRepo(source);
-  repos.push(repo);
-  return repo;
-}
+const made = fixtures();
+afterAll(made.cleanup);
+const fixture = (source: string): Repo => made.make(source);
 const infra = (repo: Repo, ...args: string[]) =>
   runInfra([...args, "--repo", repo.dir, "--cache-dir", `${repo.dir}.cache`], { cwd: repo.dir });
 

@@ -4,17 +4,11 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runInfra } from "../helpers/cli.js";
 import { nixEvalSet } from "../helpers/nix.js";
-import { makeRepo, type Repo } from "../helpers/repo.js";
+import { fixtures, type Repo } from "../helpers/repo.js";
 
-const repos: Repo[] = [];
-afterAll(() => {
-  for (const r of repos) r.cleanup();
-});
-function fixture(source: string): Repo {
-  const repo = makeRepo(source);
-  repos.push(repo);
-  return repo;
-}
+const made = fixtures();
+afterAll(made.cleanup);
+const fixture = (source: string): Repo => made.make(source);
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the CLI
 type Host = any;
