@@ -1,7 +1,7 @@
 // What a benchmark suite reports, how a row is judged against its target, and the markdown table
 // of bench/results/results.md. Pure: run.ts does the I/O.
 
-export type Unit = "ms" | "µs" | "hosts/s";
+export type Unit = "ms" | "µs" | "hosts/s" | "MB" | "%";
 
 /** A DESIGN.md performance target, as a check on one row. */
 export interface Target {

@@ -129,9 +129,8 @@ async function resolveNix(store: CacheStore): Promise<NixInfo> {
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const events = new EventBus();
   const warn = (message: string) => events.emit({ type: "warning", message });
-  // Opening the workspace validates the folder before anything is created for it.
-  const probe = await Workspace.open(options.repo, { get: () => undefined, set: () => {} });
-  const repoDir = probe.repoDir;
+  // The folder is checked before anything (a cache) is created for it.
+  const repoDir = Workspace.resolveRepoDir(options.repo);
   const config = await loadConfig(repoDir);
   const cacheRoot = options.cacheDir ?? defaultCacheRoot();
   const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });

@@ -114,7 +114,14 @@ export class Scheduler {
         evaluations.push(this.evaluateJob(ws, job, await setup, run.signal, options));
       }
       store.putFileStats(ws.snapshot.hasher.fresh);
+      // Written: the next run on this workspace (discovery, then targets) need not repeat them.
+      ws.snapshot.hasher.fresh.clear();
       results.push(...(await Promise.all(evaluations)));
+    } catch (error) {
+      // Nothing may outlive the run: stop what was dispatched before a lookup failed.
+      run.abort();
+      await Promise.allSettled(evaluations);
+      throw error;
     } finally {
       options.signal?.removeEventListener("abort", stop);
       if (setup) await rm((await setup).markerDir, { recursive: true, force: true });

@@ -52,16 +52,19 @@ export class Workspace {
     this.snapshot = new Snapshot({ top, tracked, hasher: new FileHasher(files) });
   }
 
-  static async open(repo: string, files: FileStatTable): Promise<Workspace> {
-    let repoDir: string;
+  /** The repo folder's real path, or a usage error when it is not a folder. */
+  static resolveRepoDir(repo: string): string {
     try {
-      repoDir = realpathSync(repo);
-      if (!statSync(repoDir).isDirectory()) throw new Error("not a directory");
-    } catch {
-      throw new UsageError(`'${repo}' is not a directory`, {
-        hints: ["Pass the folder of your fleet with --repo DIR."],
-      });
-    }
+      const repoDir = realpathSync(repo);
+      if (statSync(repoDir).isDirectory()) return repoDir;
+    } catch {}
+    throw new UsageError(`'${repo}' is not a directory`, {
+      hints: ["Pass the folder of your fleet with --repo DIR."],
+    });
+  }
+
+  static async open(repo: string, files: FileStatTable): Promise<Workspace> {
+    const repoDir = Workspace.resolveRepoDir(repo);
     const top = await findTop(repoDir);
     if (top === undefined) return new Workspace(repoDir, repoDir, false, undefined, files);
     // The index's ctime first: if it changes after this, the list below may be out of date.
