@@ -83,12 +83,15 @@ export function resolveLockPaths(lock: LockFile, flakeDir: string): LockFile {
 
 export async function evaluate(task: EvalTask, signal?: AbortSignal): Promise<EvalOutcome> {
   let attempts = 0;
+  let current = task;
   while (true) {
     attempts++;
-    const outcome = await evaluateOnce(task, signal);
+    const outcome = await evaluateOnce(current, signal);
     outcome.attempts = attempts;
-    // Something it read changed while Nix ran: the trace may not match the value. Run again.
+    // Something it read changed while Nix ran: the trace may not match the value. Run again,
+    // listing the tracked files afresh (the main thread's list may be what went stale).
     if (outcome.exactReason !== RACY || attempts >= 3 || signal?.aborted) return outcome;
+    current = { ...task, tracked: undefined };
   }
 }
 
