@@ -46,28 +46,6 @@ export class ConfigError extends InfraError {
   }
 }
 
-/** Where in the user's Nix code something went wrong. */
-export interface SourcePosition {
-  file: string;
-  line: number;
-  column: number;
-}
-
-/** A Nix evaluation failed: the user's Nix code (or its limits) needs attention. */
-export class NixEvalError extends InfraError {
-  readonly position: SourcePosition | undefined;
-  readonly nixTrace: string[];
-
-  constructor(
-    message: string,
-    options: InfraErrorOptions & { code?: string; position?: SourcePosition; nixTrace?: string[] } = {},
-  ) {
-    super(options.code ?? "E_EVAL", message, ExitCode.failed, options);
-    this.position = options.position;
-    this.nixTrace = options.nixTrace ?? [];
-  }
-}
-
 /** The cache could not be opened or read. */
 export class CacheError extends InfraError {
   constructor(message: string, options?: InfraErrorOptions) {

@@ -145,7 +145,14 @@ function changedSince(
   if (lstatOrUndefined(join(snapshot.top, ".git", "index"))?.ctimeNs !== indexBefore) return true;
   return deps.some((dep) => {
     if (dep.kind === "input" || dep.kind === "git") return false; // fixed before the run
-    if (dep.kind === "tree") return [...(snapshot.tracked?.files ?? [])].some(recent);
+    if (dep.kind === "tree") {
+      // The tree's fingerprint, taken after the run, stat'ed every tracked file already.
+      for (const file of snapshot.tracked?.files ?? []) {
+        const ctime = snapshot.hasher.stat(snapshot.abs(file))?.ctimeNs;
+        if (ctime !== undefined && BigInt(ctime) >= startNs - RACE_MARGIN_NS) return true;
+      }
+      return false;
+    }
     return recent(dep.key);
   });
 }

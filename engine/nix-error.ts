@@ -1,5 +1,11 @@
 // Turns Nix's error text into message, position and a trimmed trace. Pure.
-import type { SourcePosition } from "./errors.js";
+
+/** Where in the user's Nix code something went wrong. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
 
 export interface ParsedNixError {
   message: string;

@@ -1,7 +1,7 @@
 // The one place that runs Nix. Knows its command lines, its environment, its limits and how to
 // stop it; knows nothing about caches or graphs.
 
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -261,9 +261,4 @@ export function loaderArgv(
   if ("json" in request) argv.push("--argstr", "requestJSON", request.json);
   else argv.push("--argstr", "requestFile", request.file);
   return argv;
-}
-
-/** The loader's text: part of the evaluator's identity in cache keys. */
-export function readLoader(): string {
-  return readFileSync(loaderPath(), "utf8");
 }

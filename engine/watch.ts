@@ -118,7 +118,8 @@ export async function runWatch(host: WatchHost): Promise<void> {
     timer = setTimeout(() => wake?.(), host.debounceMs);
   };
 
-  const watcher: FSWatcher = watch(watchFolders(ws, targets, host.lastDeps), {
+  let watched = new Set(watchFolders(ws, targets, host.lastDeps));
+  const watcher: FSWatcher = watch([...watched], {
     depth: 0,
     ignoreInitial: true,
     persistent: true,
@@ -130,7 +131,6 @@ export async function runWatch(host: WatchHost): Promise<void> {
   watcher.on("error", (error) =>
     events.emit({ type: "warning", message: `watcher: ${(error as Error).message}` }),
   );
-  let watched = new Set(watchFolders(ws, targets, host.lastDeps));
 
   const refreshWatchSet = () => {
     const next = new Set(watchFolders(ws, targets, host.lastDeps));

@@ -3,7 +3,7 @@ import type { CliContext } from "../context.js";
 import { openEngine, positive, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
 import { createProgress } from "../render/progress.js";
-import { formatMs, makeStyle, type Style } from "../render/style.js";
+import { formatMs, makeStyle, type Style, statusMark } from "../render/style.js";
 
 export interface EvalFlags {
   jobs?: string;
@@ -54,8 +54,7 @@ export function evalJson(report: EvalReport): Record<string, unknown> {
 function renderTable(report: EvalReport, stream: NodeJS.WriteStream, style: Style): void {
   const width = Math.max(4, ...report.hosts.map((h) => h.name.length));
   for (const h of report.hosts) {
-    const mark =
-      h.status === "failed" ? style.red("✗") : h.status === "cached" ? style.gray("·") : style.green("✓");
+    const mark = statusMark(h.status, style);
     const status = h.status === "failed" && h.fromCache ? "failed (cached)" : h.status;
     const time =
       h.status === "evaluated" || (h.status === "failed" && !h.fromCache) ? formatMs(h.evaluationMs) : "";

@@ -1,7 +1,7 @@
 // How `infra ci` reports: a table for people, JUnit XML for CI systems, markdown for a pull
 // request comment.
 import { XMLBuilder } from "fast-xml-parser";
-import type { Comparison } from "../../engine/ci.js";
+import { type Comparison, isFailure } from "../../engine/ci.js";
 import type { HostResult } from "../../engine/index.js";
 
 const fmtMs = (ms: number | undefined) => (ms === undefined ? "–" : `${Math.round(ms)} ms`);
@@ -39,7 +39,7 @@ export function ciTable(comparisons: Comparison[]): string {
 
 export function ciMarkdown(comparisons: Comparison[], note: string): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
-  const failed = comparisons.filter((c) => c.verdict !== "pass" && c.verdict !== "new");
+  const failed = comparisons.filter((c) => isFailure(c.verdict));
   const lines = [
     `### infra ci: ${failed.length === 0 ? "✅ within budget" : `❌ ${failed.length} target(s) over budget or failing`}`,
     "",
@@ -58,10 +58,10 @@ export function ciMarkdown(comparisons: Comparison[], note: string): string {
 
 export function ciJunit(comparisons: Comparison[], hosts: HostResult[]): string {
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const failures = comparisons.filter((c) => c.verdict !== "pass" && c.verdict !== "new").length;
+  const failures = comparisons.filter((c) => isFailure(c.verdict)).length;
   const testcase = comparisons.map((c) => {
     const host = byName.get(c.name);
-    const failing = c.verdict !== "pass" && c.verdict !== "new";
+    const failing = isFailure(c.verdict);
     const detail = host?.error
       ? `${host.error.file ?? ""}${host.error.line ? `:${host.error.line}` : ""} ${host.error.message}`
       : c.reasons.join("\n");

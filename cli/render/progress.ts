@@ -1,7 +1,7 @@
 // Live progress of a run: on a terminal, a redrawn block (running targets, counts, elapsed);
 // elsewhere, one plain line per finished target.
 import type { EngineEvent, HostResult } from "../../engine/index.js";
-import { formatMs, makeStyle } from "./style.js";
+import { formatMs, makeStyle, statusMark } from "./style.js";
 
 export interface Progress {
   handle(event: EngineEvent): void;
@@ -42,12 +42,7 @@ export function createProgress(
     drawn = lines.length;
   };
   const line = (result: HostResult) => {
-    const mark =
-      result.status === "failed"
-        ? style.red("✗")
-        : result.status === "cached"
-          ? style.gray("·")
-          : style.green("✓");
+    const mark = statusMark(result.status, style);
     const detail =
       result.status === "failed"
         ? style.red(result.error?.message.split("\n")[0] ?? "failed")

@@ -27,3 +27,8 @@ export function formatMs(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+/** ✓ evaluated, · cached, ✗ failed. */
+export function statusMark(status: string, style: Style): string {
+  return status === "failed" ? style.red("✗") : status === "cached" ? style.gray("·") : style.green("✓");
+}

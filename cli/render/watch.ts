@@ -3,7 +3,7 @@
 import type { EngineEvent, HostResult } from "../../engine/index.js";
 import { hostJson } from "../commands/eval.js";
 import { formatHostError } from "./error.js";
-import { formatMs, makeStyle } from "./style.js";
+import { formatMs, makeStyle, statusMark } from "./style.js";
 
 export type WatchRenderer = (event: EngineEvent) => void;
 
@@ -25,8 +25,7 @@ export function plainLines(out: NodeJS.WriteStream): WatchRenderer {
   return (event) => {
     if (event.type === "result") {
       const r = event.result;
-      const mark =
-        r.status === "failed" ? style.red("✗") : r.status === "cached" ? style.gray("·") : style.green("✓");
+      const mark = statusMark(r.status, style);
       out.write(
         `${mark} ${r.name} ${r.status}${r.status === "evaluated" ? ` ${formatMs(r.evaluationMs)}` : ""}\n`,
       );
