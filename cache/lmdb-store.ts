@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { CacheError } from "../engine/errors.js";
+import { CacheError } from "../errors/index.js";
 import type { FileStat, FileStatTable } from "./file-hashes.js";
 import { SCHEMA_VERSION } from "./key.js";
 import type { CacheStats, CacheStore, HistoryRecord, StoredTrace } from "./store.js";

@@ -36,7 +36,7 @@ export async function positive(flag: string, value: string | undefined): Promise
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    const { UsageError } = await import("../engine/errors.js");
+    const { UsageError } = await import("../errors/index.js");
     throw new UsageError(`${flag} expects a positive number, got '${value}'`);
   }
   return n;

@@ -229,7 +229,7 @@ a "result" line per re-evaluated target, and {"type":"idle"}.`,
         ? 0
         : 2;
     }
-    const { isInfraError, ExitCode } = await import("../engine/errors.js");
+    const { isInfraError, ExitCode } = await import("../errors/index.js");
     if (isInfraError(error)) {
       if (error.exitCode === ExitCode.interrupted || controller.signal.aborted) return ExitCode.interrupted;
       process.stderr.write(formatFatal(error, style, debug));

@@ -1,7 +1,7 @@
 // Finding targets: every flake's configurations, listed by a traced, cached evaluation.
 import { isAbsolute, relative } from "node:path";
 import { targetKey } from "../cache/key.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../errors/index.js";
 import type { ListValue } from "./eval-types.js";
 import type { FlakeFailure, HostError } from "./report.js";
 import type { Job, Scheduler } from "./scheduler.js";

@@ -2,7 +2,7 @@
 // is what `nix eval` (which also shells out to git) sees. Node's execFile, not execa: these are
 // tiny calls on the path of a fully cached run, where execa's load time (~120 ms) would dominate.
 import { execFile } from "node:child_process";
-import { EnvironmentError, UsageError } from "./errors.js";
+import { EnvironmentError, UsageError } from "../errors/index.js";
 
 export interface HeadInfo {
   rev: string;

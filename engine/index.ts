@@ -15,7 +15,7 @@ import type { InfraConfig } from "./config.js";
 import { DEFAULT_CONFIG } from "./config-defaults.js";
 import type { EngineCore, HostsReport } from "./core.js";
 import { type DiscoverContext, discoverTargets, errorView, valueJob } from "./discover.js";
-import { ConfigError, InterruptedError, UsageError } from "./errors.js";
+import { ConfigError, InterruptedError, UsageError } from "../errors/index.js";
 import { type EngineListener, EventBus } from "./events.js";
 import {
   checkNixVersion,
@@ -281,7 +281,7 @@ export type { Baseline, Comparison, Verdict } from "./ci.js";
 export type { CiOptions, CiReport } from "./ci-run.js";
 export type { InfraConfig } from "./config.js";
 export type { HostsReport } from "./core.js";
-export { ExitCode, InfraError } from "./errors.js";
+export { ExitCode, InfraError } from "../errors/index.js";
 export type { EngineEvent, EngineListener } from "./events.js";
 export type {
   DependencyView,

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EnvironmentError } from "./errors.js";
+import { EnvironmentError } from "../errors/index.js";
 
 /** infra's loader, shipped beside the compiled code (`engine/nix/loader.nix`). */
 export function loaderPath(): string {

@@ -1,6 +1,6 @@
 // Targets and their names. Pure.
 import { targetKey } from "../cache/key.js";
-import { UsageError } from "./errors.js";
+import { UsageError } from "../errors/index.js";
 import { attrPathFragment } from "./nix-syntax.js";
 
 export const KINDS = {

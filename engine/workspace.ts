@@ -11,7 +11,7 @@ import {
   Snapshot,
   type TrackedTree,
 } from "../cache/fingerprint.js";
-import { ConfigError, UsageError } from "./errors.js";
+import { ConfigError, UsageError } from "../errors/index.js";
 import { findTop, type GitState, gitState, trackedFiles } from "./git.js";
 
 /** Folders never searched for flakes. */

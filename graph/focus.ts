@@ -1,5 +1,5 @@
 // `infra graph --focus NAME|PATH --depth N`: the part of the graph around one node.
-import { UsageError } from "../engine/errors.js";
+import { UsageError } from "../errors/index.js";
 import { type InfraGraph, nodeId } from "./infra-graph.js";
 import { normalizePath } from "./paths.js";
 

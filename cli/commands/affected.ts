@@ -9,7 +9,7 @@ export async function affectedCommand(
   flags: { since?: string; eval?: boolean },
 ): Promise<number> {
   if (paths.length === 0 && flags.since === undefined) {
-    const { UsageError } = await import("../../engine/errors.js");
+    const { UsageError } = await import("../../errors/index.js");
     throw new UsageError("name the changed paths, or --since REF", {
       hints: ["e.g. infra affected modules/base.nix, or infra affected --since origin/main"],
     });

@@ -24,7 +24,7 @@ async function readBaseline(file: string): Promise<Baseline | undefined> {
       throw new Error("not an infra baseline (version 1)");
     return parsed;
   } catch (error) {
-    const { ConfigError } = await import("../../engine/errors.js");
+    const { ConfigError } = await import("../../errors/index.js");
     throw new ConfigError(`${file}: ${(error as Error).message}`, {
       hints: ["Rewrite it with `infra ci --update-baseline`."],
     });

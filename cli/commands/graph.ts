@@ -29,7 +29,7 @@ export interface GraphFlags {
 }
 
 export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<number> {
-  const { UsageError } = await import("../../engine/errors.js");
+  const { UsageError } = await import("../../errors/index.js");
   const format = (flags.format ??
     (flags.out ? BY_EXTENSION[extname(flags.out).toLowerCase()] : undefined) ??
     "dot") as Format;

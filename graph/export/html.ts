@@ -2,7 +2,7 @@
 // browser code are inlined, and a Content-Security-Policy forbids any network access.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InternalError } from "../../engine/errors.js";
+import { InternalError } from "../../errors/index.js";
 import { graphologyOf, type InfraGraph } from "../infra-graph.js";
 import { PAYLOAD_ELEMENT_ID, type PagePayload } from "./html-payload.js";
 import { initialLayout } from "./layout.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DirectedGraph } from "graphology";
 import { describe, expect, it } from "vitest";
-import { InternalError } from "../../../engine/errors.js";
+import { InternalError } from "../../../errors/index.js";
 import { buildGraph } from "../../../graph/build.js";
 import { loadHtmlClient, toHtml } from "../../../graph/export/html.js";
 import { PAYLOAD_ELEMENT_ID, type PagePayload } from "../../../graph/export/html-payload.js";

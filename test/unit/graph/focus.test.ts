@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../../engine/errors.js";
+import { UsageError } from "../../../errors/index.js";
 import { buildGraph } from "../../../graph/build.js";
 import { focusSubgraph, resolveNode } from "../../../graph/focus.js";
 import { readSample, sampleInput } from "./sample.js";
