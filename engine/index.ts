@@ -7,6 +7,7 @@ import { sha256 } from "../cache/file-hashes.js";
 import { evaluatorKey, repoCacheName } from "../cache/key.js";
 import { openLmdbStore } from "../cache/lmdb-store.js";
 import type { CacheStats, CacheStore } from "../cache/store.js";
+import { ConfigError, InterruptedError, UsageError } from "../errors/index.js";
 import type { GraphInput } from "../graph/types.js";
 import pkg from "../package.json" with { type: "json" };
 import { type AffectedOptions, type AffectedReport, graphData, runAffected } from "./affected.js";
@@ -15,7 +16,6 @@ import type { InfraConfig } from "./config.js";
 import { DEFAULT_CONFIG } from "./config-defaults.js";
 import type { EngineCore, HostsReport } from "./core.js";
 import { type DiscoverContext, discoverTargets, errorView, valueJob } from "./discover.js";
-import { ConfigError, InterruptedError, UsageError } from "../errors/index.js";
 import { type EngineListener, EventBus } from "./events.js";
 import {
   checkNixVersion,
@@ -276,12 +276,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
 }
 
+export { ExitCode, InfraError } from "../errors/index.js";
 export type { AffectedOptions, AffectedReport } from "./affected.js";
 export type { Baseline, Comparison, Verdict } from "./ci.js";
 export type { CiOptions, CiReport } from "./ci-run.js";
 export type { InfraConfig } from "./config.js";
 export type { HostsReport } from "./core.js";
-export { ExitCode, InfraError } from "../errors/index.js";
 export type { EngineEvent, EngineListener } from "./events.js";
 export type {
   DependencyView,
