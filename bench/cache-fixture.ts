@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Dependency, DepKey } from "../cache/fingerprint.js";
 import { evaluatorKey, traceId } from "../cache/key.js";
-import { openLmdbStore } from "../cache/lmdb-store.js";
+import { openLmdbStore } from "../cache/open.js";
 import type { CacheStore } from "../cache/store.js";
 import type { NixInfo } from "../engine/nix.js";
 import { EvalPool } from "../engine/pool.js";

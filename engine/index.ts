@@ -5,7 +5,7 @@ import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { sha256 } from "../cache/file-hashes.js";
 import { evaluatorKey, repoCacheName } from "../cache/key.js";
-import { openLmdbStore } from "../cache/lmdb-store.js";
+import { openLmdbStore } from "../cache/open.js";
 import type { CacheStats, CacheStore } from "../cache/store.js";
 import { ConfigError, InterruptedError, UsageError } from "../errors/index.js";
 import type { GraphInput } from "../graph/types.js";
