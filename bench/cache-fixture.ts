@@ -5,14 +5,15 @@ import { execFileSync } from "node:child_process";
 import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Dependency, DepKey } from "../cache/fingerprint.js";
 import { evaluatorKey, traceId } from "../cache/key.js";
 import { openLmdbStore } from "../cache/open.js";
+import type { Dependency, DepRef } from "../cache/records.js";
 import type { CacheStore } from "../cache/store.js";
-import type { NixInfo } from "../engine/nix.js";
-import { EvalPool } from "../engine/pool.js";
-import { type Job, Scheduler } from "../engine/scheduler.js";
-import { Workspace } from "../engine/workspace.js";
+import type { NixInfo } from "../engine/nix/detect.js";
+import { Workspace } from "../engine/repo/workspace.js";
+import type { Job } from "../engine/run/job.js";
+import { EvalPool } from "../engine/run/pool.js";
+import { Scheduler } from "../engine/run/scheduler.js";
 import { settle, writeTree } from "./files.js";
 import { median } from "./stats.js";
 
@@ -21,9 +22,9 @@ const SHARED_MODULES = 23;
 const OWN_FILES = ["default", "hardware", "disks", "network", "users", "services", "extra"];
 
 /** Dependencies of target `t` (50 with the defaults: 38 shared files, 7 own, 2 listings, 3 stats). */
-export function targetDeps(t: number): DepKey[] {
+export function targetDeps(t: number): DepRef[] {
   const host = `hosts/t${String(t).padStart(3, "0")}`;
-  const deps: DepKey[] = [
+  const deps: DepRef[] = [
     { kind: "type", key: "" },
     { kind: "file", key: "flake.nix" },
     { kind: "dir", key: "hosts" },
@@ -119,7 +120,7 @@ export async function makeCacheFixture(targets = 200): Promise<CacheFixture> {
     jobs.push({
       id,
       label: name,
-      mode: "value",
+      want: "value",
       flakeDir: top,
       flakeRel: "",
       attrPath: [],
@@ -130,10 +131,13 @@ export async function makeCacheFixture(targets = 200): Promise<CacheFixture> {
       id: traceId(evaluator, deps),
       evaluator,
       deps,
-      outcome: {
-        value: { drvPath: `/nix/store/${"0".repeat(32)}-nixos-system-${name}.drv`, meta: {} },
+      evaluation: {
+        drvPath: `/nix/store/${"0".repeat(32)}-nixos-system-${name}.drv`,
+        outPath: null,
+        meta: {},
+        error: null,
         mode: "traced",
-        durationMs: 300,
+        evaluationMs: 300,
         maxRssKb: 200_000,
       },
       createdAt: now,

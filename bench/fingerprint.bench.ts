@@ -4,8 +4,9 @@
 import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileHasher, MemoryFileStatTable } from "../cache/file-hashes.js";
-import { buildTrackedTree, Snapshot, type TrackedTree } from "../cache/fingerprint.js";
+import { FileHasher, MemoryFileStatTable } from "../engine/repo/file-hasher.js";
+import { Snapshot } from "../engine/repo/snapshot.js";
+import { buildTrackedTree, type TrackedTree } from "../engine/repo/tracked.js";
 import { settle, writeTree } from "./files.js";
 import { type MicroCase, type MicroOptions, runBenny, statsOf } from "./micro.js";
 import { ratioOf, type SuiteResult } from "./results.js";

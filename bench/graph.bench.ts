@@ -3,12 +3,12 @@
 // (< 1 s for graph export of 1,000 hosts and 5,000 files).
 import { pathToFileURL } from "node:url";
 import b from "benny";
-import { buildAffectedIndex } from "../graph/affected.js";
+import { buildAffectedIndex } from "../engine/affected.js";
+import type { PathChange } from "../engine/invalidation.js";
 import { buildGraph } from "../graph/build.js";
 import { toDot } from "../graph/export/dot.js";
 import { toHtml } from "../graph/export/html.js";
 import { toJson } from "../graph/export/json.js";
-import type { PathChange } from "../graph/types.js";
 import { generateGraphInput } from "./graph-input.js";
 
 export interface GraphBenchCase {

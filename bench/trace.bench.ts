@@ -4,7 +4,7 @@
 // the path.
 import { readFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import { classify, parseStrace } from "../engine/trace.js";
+import { classify, parseStrace } from "../engine/nix/strace.js";
 import { type CaseStats, type MicroCase, type MicroOptions, runBenny, statsOf } from "./micro.js";
 import { repoRoot } from "./paths.js";
 import { ratioOf, type SuiteResult } from "./results.js";

@@ -1,9 +1,34 @@
 // Cache keys: every input that could change a cached answer, spelled out. Pure.
-import { sha256 } from "./file-hashes.js";
-import { stableJson } from "./fingerprint.js";
+import { createHash } from "node:crypto";
 
-/** Bump when the stored shapes or the meaning of a fingerprint change. */
+/** The environment's layout (its folder is `v<SCHEMA_VERSION>`): bump when sub-databases change. */
 export const SCHEMA_VERSION = 1;
+/**
+ * The stored records' shapes and the meaning of fingerprints: part of every evaluator key, so a
+ * trace written under other rules is never taken for a hit.
+ */
+export const RECORD_VERSION = 2;
+
+export function sha256(data: string | Buffer): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/** A JSON rendering with sorted keys, so equal values hash equally. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The first 32 hex digits of a sha256: short enough for a key, long enough to never collide. */
+function shortHash(text: string): string {
+  return sha256(text).slice("sha256:".length, "sha256:".length + 32);
+}
 
 export interface EvaluatorIdentity {
   /** `builtins.nixVersion`: another Nix may evaluate the same code differently. */
@@ -19,14 +44,12 @@ export interface EvaluatorIdentity {
 }
 
 export function evaluatorKey(identity: EvaluatorIdentity): string {
-  return sha256(stableJson({ schema: SCHEMA_VERSION, ...identity })).slice(
-    "sha256:".length,
-    "sha256:".length + 32,
-  );
+  return shortHash(stableJson({ schema: SCHEMA_VERSION, records: RECORD_VERSION, ...identity }));
 }
 
 export interface TargetIdentity {
-  mode: "value" | "list";
+  /** A target's value, or a flake's list of targets. */
+  want: "value" | "list";
   /** Flake folder relative to the repository top. */
   flakeRel: string;
   attrPath: string[];
@@ -35,15 +58,12 @@ export interface TargetIdentity {
 }
 
 export function targetKey(identity: TargetIdentity): string {
-  return sha256(stableJson(identity)).slice("sha256:".length, "sha256:".length + 32);
+  return shortHash(stableJson(identity));
 }
 
 /** Identity of one trace: the same dependencies with the same fingerprints are the same trace. */
 export function traceId(evaluator: string, deps: { kind: string; key: string; fp: string }[]): string {
-  return sha256(`${evaluator}\n${deps.map((d) => `${d.kind}\0${d.key}\0${d.fp}`).join("\n")}`).slice(
-    7,
-    7 + 32,
-  );
+  return shortHash(`${evaluator}\n${deps.map((d) => `${d.kind}\0${d.key}\0${d.fp}`).join("\n")}`);
 }
 
 /** Folder name of one repository's cache below the cache root. */

@@ -4,8 +4,8 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import type { FileStat, FileStatTable } from "./file-hashes.js";
-import type { CacheStats, CacheStore, HistoryRecord, StoredTrace } from "./store.js";
+import type { CacheStats, FileStat, HistoryRecord, StoredTrace } from "./records.js";
+import type { CacheStore, FileStatTable } from "./store.js";
 
 /** Traces kept per target unless pruned otherwise: enough for a few branches. */
 export const DEFAULT_TRACES_PER_TARGET = 8;

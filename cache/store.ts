@@ -1,51 +1,10 @@
-// What the engine needs from a cache; lmdb-store.ts is the implementation.
-import type { FileStat, FileStatTable } from "./file-hashes.js";
-import type { Dependency } from "./fingerprint.js";
+// What the engine needs from a cache; lmdb-store.ts is the implementation, open.ts opens it.
+import type { CacheStats, FileStat, HistoryRecord, StoredTrace } from "./records.js";
 
-/** Why an evaluation failed: what Nix said, where, and what to do. */
-export interface EvalFailure {
-  code: string;
-  message: string;
-  file?: string | undefined;
-  line?: number | undefined;
-  column?: number | undefined;
-  trace: string[];
-  hints: string[];
-}
-
-/** A finished evaluation, as remembered. */
-export interface StoredOutcome {
-  value?: unknown;
-  error?: EvalFailure | undefined;
-  mode: string;
-  exactReason?: string | undefined;
-  durationMs: number;
-  maxRssKb?: number | undefined;
-}
-
-export interface StoredTrace {
-  id: string;
-  evaluator: string;
-  deps: Dependency[];
-  outcome: StoredOutcome;
-  createdAt: number;
-  usedAt: number;
-}
-
-export interface HistoryRecord {
-  at: number;
-  durationMs: number;
-  maxRssKb?: number | undefined;
-  status: "ok" | "failed";
-}
-
-export interface CacheStats {
-  path: string;
-  targets: number;
-  traces: number;
-  files: number;
-  historyRecords: number;
-  sizeBytes: number;
+/** Where stat entries are kept between runs (LMDB on the main thread, a Map in workers). */
+export interface FileStatTable {
+  get(path: string): FileStat | undefined;
+  set(path: string, stat: FileStat): void;
 }
 
 export interface CacheStore {

@@ -1,5 +1,10 @@
-// `infra ci`'s judgement: evaluation time and memory per target against a committed baseline,
-// within budgets from infra.json. Pure: measuring is the caller's business.
+// `infra ci`: each target evaluated without the cache, sampled again where the verdict is close,
+// then judged against a committed baseline within infra.json's budgets. The judgement is pure;
+// runCi does the measuring.
+import { selectTargets } from "./fleet/select.js";
+import type { Target } from "./fleet/targets.js";
+import type { EngineContext } from "./run/context.js";
+import type { HostResult } from "./run/result.js";
 
 export interface Budget {
   timePercent?: number | undefined;
@@ -135,4 +140,79 @@ export function updatedBaseline(
 
 export function isFailure(verdict: Verdict): boolean {
   return verdict !== "pass" && verdict !== "new";
+}
+
+export interface CiOptions {
+  /** Targets to measure (names as on the command line); default: all. */
+  names?: string[];
+  baseline?: Baseline | undefined;
+}
+
+export interface CiReport {
+  comparisons: Comparison[];
+  hosts: HostResult[];
+  /** Samples taken per target (more where a verdict was close). */
+  samples: Record<string, number>;
+  nix: { version: string; system: string };
+}
+
+export async function runCi(ctx: EngineContext, ciOptions: CiOptions): Promise<CiReport> {
+  const ws = await ctx.openWorkspace();
+  const { hosts: targets } = await ctx.discover(ws);
+  const selected = selectTargets(targets, ciOptions.names ?? [], ctx.config.groups);
+  const samples = new Map<string, { times: number[]; rss: number[] }>();
+  const last = new Map<string, HostResult>();
+  const sample = async (chosen: Target[]) => {
+    const results = await ctx.runRound(await ctx.openWorkspace(), chosen, {
+      noCache: true,
+      onResult: (result) => ctx.events.emit({ type: "result", result }),
+    });
+    ctx.checkSignal();
+    for (const r of results) {
+      last.set(r.name, r);
+      const s = samples.get(r.name) ?? { times: [], rss: [] };
+      if (!r.error) {
+        s.times.push(r.evaluationMs);
+        if (r.maxRssKb !== null) s.rss.push(r.maxRssKb / 1024);
+      }
+      samples.set(r.name, s);
+    }
+  };
+  const measurement = (name: string): Measurement | undefined => {
+    const s = samples.get(name);
+    if (!s || s.times.length === 0) return undefined;
+    return {
+      name,
+      timeMs: median(s.times),
+      memoryMB: s.rss.length > 0 ? median(s.rss) : undefined,
+      samples: s.times.length,
+    };
+  };
+  const budget = (name: string) => budgetFor(name, ctx.config.ci.budget, ctx.config.ci.hosts);
+  await sample(selected);
+  // Noise decides nothing: where a verdict is close, take more samples and use the median.
+  for (let round = 1; round < ctx.config.ci.samples; round++) {
+    const close = selected.filter((t) => {
+      const m = measurement(t.name);
+      return m !== undefined && needsMoreSamples(ciOptions.baseline?.hosts[t.name], m, budget(t.name));
+    });
+    if (close.length === 0) break;
+    await sample(close);
+  }
+  await ctx.store.flush();
+  const hosts = selected.map((t) => last.get(t.name)!).filter(Boolean);
+  return {
+    hosts,
+    comparisons: hosts.map((h) =>
+      compare(
+        h.name,
+        measurement(h.name),
+        ciOptions.baseline?.hosts[h.name],
+        budget(h.name),
+        h.status === "failed",
+      ),
+    ),
+    samples: Object.fromEntries([...samples].map(([n, s]) => [n, Math.max(1, s.times.length)])),
+    nix: { version: ctx.nix.version, system: ctx.nix.system },
+  };
 }

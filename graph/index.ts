@@ -1,14 +1,5 @@
 // The graph library's public API. graphology types never appear here: callers get plain data.
 export {
-  AFFECTED_REASONS,
-  type AffectedIndex,
-  type AffectedResult,
-  affectedTargets,
-  buildAffectedIndex,
-  HEAD_CHANGE,
-  type TargetSource,
-} from "./affected.js";
-export {
   checkLayering,
   type LayeringRule,
   type LayeringViolation,
@@ -28,4 +19,4 @@ export { focusSubgraph, resolveNode } from "./focus.js";
 export { type GraphEdge, type GraphNode, InfraGraph, nodeId } from "./infra-graph.js";
 export { EDGE_KINDS, type EdgeKind, NODE_KINDS, type NodeKind } from "./kinds.js";
 export { scanImports } from "./scan-imports.js";
-export type { GraphDep, GraphDepKind, GraphInput, GraphTarget, PathChange } from "./types.js";
+export type { GraphDep, GraphDepKind, GraphInput, GraphTarget } from "./types.js";

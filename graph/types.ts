@@ -1,6 +1,6 @@
 // What the engine hands to graph/: plain data, no graphology or LMDB types.
 
-/** How a target depended on something (see cache/fingerprint.ts for the meaning of each). */
+/** How a target depended on something (cache/records.ts DepKind says what each means). */
 export type GraphDepKind = "file" | "dir" | "type" | "link" | "input" | "tree" | "git";
 
 export interface GraphDep {
@@ -33,10 +33,4 @@ export interface GraphInput {
   targets: GraphTarget[];
   /** Tracked files relative to the repo folder (for orphans: modules no target reads). */
   trackedFiles: string[];
-}
-
-/** One changed path, relative to the repo folder. */
-export interface PathChange {
-  path: string;
-  change: "modified" | "added" | "removed";
 }

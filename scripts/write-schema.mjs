@@ -1,6 +1,6 @@
-// Writes schema/infra.schema.json from the zod schema in engine/config.ts (run after a build).
+// Writes schema/infra.schema.json from the zod schema in engine/fleet/config.ts (run after a build).
 import { writeFileSync } from "node:fs";
-import { configJsonSchema } from "../dist/engine/config.js";
+import { configJsonSchema } from "../dist/engine/fleet/config.js";
 
 const schema = {
   $id: "https://infra.invalid/schema/infra.schema.json",

@@ -1,4 +1,4 @@
-import type { EvalReport, HostResult } from "../../engine/index.js";
+import type { EvalReport } from "../../engine/index.js";
 import type { CliContext } from "../context.js";
 import { openEngine, positive, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
@@ -11,44 +11,6 @@ export interface EvalFlags {
   timeout?: string;
   maxMemory?: string;
   exact?: boolean;
-}
-
-/** The contract's JSON shape for one host. */
-export function hostJson(h: HostResult): Record<string, unknown> {
-  return {
-    name: h.name,
-    kind: h.kind,
-    attr: h.attr,
-    flake: h.flake,
-    status: h.status,
-    drvPath: h.drvPath ?? null,
-    outPath: h.outPath ?? null,
-    durationMs: h.durationMs,
-    evaluationMs: h.evaluationMs,
-    maxRssKb: h.maxRssKb ?? null,
-    fromCache: h.fromCache,
-    mode: h.mode,
-    ...(h.reason ? { reason: h.reason } : {}),
-    ...(h.meta ? { meta: h.meta } : {}),
-    dependencies: h.dependencies,
-    error: h.error
-      ? {
-          message: h.error.message,
-          file: h.error.file ?? null,
-          line: h.error.line ?? null,
-          column: h.error.column ?? null,
-          code: h.error.code,
-          hints: h.error.hints,
-          trace: h.error.trace,
-        }
-      : null,
-  };
-}
-
-export function evalJson(report: EvalReport): Record<string, unknown> {
-  const out: Record<string, unknown> = { hosts: report.hosts.map(hostJson), summary: report.summary };
-  if (report.errors.length > 0) out.errors = report.errors;
-  return out;
 }
 
 function renderTable(report: EvalReport, stream: NodeJS.WriteStream, style: Style): void {
@@ -64,11 +26,12 @@ function renderTable(report: EvalReport, stream: NodeJS.WriteStream, style: Styl
   const failed = report.hosts.filter((h) => h.error);
   if (failed.length > 0) stream.write("\n");
   for (const h of failed) stream.write(`${style.bold(h.name)}\n${formatHostError(h.error!, style)}\n`);
-  for (const f of report.errors)
+  const errors = report.errors ?? [];
+  for (const f of errors)
     stream.write(`${style.bold(`flake ${f.flake}`)}\n${formatHostError(f.error, style)}\n`);
   const s = report.summary;
   stream.write(
-    `\n${s.evaluated} evaluated, ${s.cached} cached, ${s.failed} failed${report.errors.length ? `, ${report.errors.length} flake(s) not listed` : ""} in ${formatMs(s.durationMs)}\n`,
+    `\n${s.evaluated} evaluated, ${s.cached} cached, ${s.failed} failed${errors.length ? `, ${errors.length} flake(s) not listed` : ""} in ${formatMs(s.durationMs)}\n`,
   );
 }
 
@@ -87,9 +50,9 @@ export async function evalCommand(ctx: CliContext, names: string[], flags: EvalF
       exact: flags.exact === true,
     });
     progress.stop();
-    if (ctx.options.json) writeJson(ctx, evalJson(report));
+    if (ctx.options.json) writeJson(ctx, report);
     else renderTable(report, ctx.stdout, makeStyle(ctx.stdout));
-    return report.summary.failed > 0 || report.errors.length > 0 ? 1 : 0;
+    return report.summary.failed > 0 || (report.errors ?? []).length > 0 ? 1 : 0;
   } finally {
     off();
     progress.stop();

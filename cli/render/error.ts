@@ -1,9 +1,9 @@
 // How errors look to people: what went wrong, where, and what to do. No stack traces unless
 // --debug.
-import type { HostError } from "../../engine/index.js";
+import type { Failure } from "../../engine/index.js";
 import type { Style } from "./style.js";
 
-export function formatHostError(error: HostError, style: Style, indent = "  "): string {
+export function formatHostError(error: Failure, style: Style, indent = "  "): string {
   const lines: string[] = [];
   const where = error.file ? `${error.file}${error.line ? `:${error.line}:${error.column ?? 1}` : ""}: ` : "";
   lines.push(`${indent}${style.red("error:")} ${where}${error.message}`);

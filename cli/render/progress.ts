@@ -52,7 +52,9 @@ export function createProgress(
 
   return {
     handle(event) {
-      if (event.type === "discovered") total = event.targets;
+      // The plan counts what this run looks at (`infra eval web1` is one target, not the fleet).
+      if (event.type === "discovered") total ??= event.targets;
+      else if (event.type === "plan") total = event.total;
       else if (event.type === "start") running.set(event.name, performance.now());
       else if (event.type === "result") {
         running.delete(event.result.name);

@@ -1,7 +1,6 @@
 // What `infra watch` shows: JSON lines (the contract), a live table on a terminal, plain lines
 // otherwise.
 import type { EngineEvent, HostResult } from "../../engine/index.js";
-import { hostJson } from "../commands/eval.js";
 import { formatHostError } from "./error.js";
 import { formatMs, makeStyle, statusMark } from "./style.js";
 
@@ -10,8 +9,7 @@ export type WatchRenderer = (event: EngineEvent) => void;
 /** One JSON object per line: ready, change, result (eval's host shape + type), idle. */
 export function jsonLines(out: NodeJS.WriteStream, err: NodeJS.WriteStream): WatchRenderer {
   return (event) => {
-    if (event.type === "result")
-      out.write(`${JSON.stringify({ type: "result", ...hostJson(event.result) })}\n`);
+    if (event.type === "result") out.write(`${JSON.stringify({ type: "result", ...event.result })}\n`);
     else if (event.type === "ready" || event.type === "idle")
       out.write(`${JSON.stringify({ type: event.type })}\n`);
     else if (event.type === "change")

@@ -119,4 +119,4 @@ let
     # Not `outPath`: --json would print an attribute set holding one as that string.
     else { drv = drv.drvPath; out = drv.outPath; inherit meta; };
 in
-if req.mode == "list" then listTargets else describeTarget
+if req.want == "list" then listTargets else describeTarget

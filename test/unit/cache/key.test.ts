@@ -25,11 +25,11 @@ describe("cache keys", () => {
   });
 
   it("identify targets by flake, attribute path and recorded metadata", () => {
-    const t = { mode: "value" as const, flakeRel: "", attrPath: ["a"], meta: {} };
+    const t = { want: "value" as const, flakeRel: "", attrPath: ["a"], meta: {} };
     expect(targetKey(t)).toBe(targetKey({ ...t }));
     expect(targetKey({ ...t, flakeRel: "sub" })).not.toBe(targetKey(t));
     expect(targetKey({ ...t, meta: { h: ["x"] } })).not.toBe(targetKey(t));
-    expect(targetKey({ ...t, mode: "list" })).not.toBe(targetKey(t));
+    expect(targetKey({ ...t, want: "list" })).not.toBe(targetKey(t));
   });
 
   it("name a trace by its fingerprints", () => {

@@ -1,0 +1,213 @@
+// The composition root: createEngine opens one repository's cache, finds Nix, and wires the
+// scheduler, pool and capabilities together. The CLI and the tests call the functions it returns;
+// it never reads process.argv, never prints and never exits.
+import { readFileSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
+import { evaluatorKey, repoCacheName, sha256 } from "../cache/key.js";
+import { openLmdbStore } from "../cache/open.js";
+import type { CacheStats } from "../cache/records.js";
+import type { CacheStore } from "../cache/store.js";
+import { InterruptedError, UsageError } from "../errors/index.js";
+import type { GraphInput } from "../graph/types.js";
+import pkg from "../package.json" with { type: "json" };
+import { type AffectedOptions, type AffectedReport, graphData, runAffected } from "./affected.js";
+import { type CiOptions, type CiReport, runCi } from "./ci.js";
+import type { InfraConfig } from "./fleet/config.js";
+import { discoverTargets, type HostsReport } from "./fleet/discover.js";
+import { loadConfig } from "./fleet/load-config.js";
+import { selectTargets } from "./fleet/select.js";
+import { checkNixVersion, detectNix, knownNix, type NixInfo, nixBinaryStamp } from "./nix/detect.js";
+import { loaderPath } from "./nix/loader.js";
+import type { Limits } from "./nix/process.js";
+import { Workspace } from "./repo/workspace.js";
+import type { EngineContext } from "./run/context.js";
+import { type EngineListener, EventBus } from "./run/events.js";
+import { EvalPool } from "./run/pool.js";
+import { type EvalReport, summarize } from "./run/result.js";
+import { roundRunner } from "./run/round.js";
+import { Scheduler } from "./run/scheduler.js";
+import { type WatchOptions, watchFleet } from "./watch.js";
+
+export interface EngineOptions {
+  /** The fleet's folder (a flake, or a repo holding several). */
+  repo: string;
+  /** Cache root; defaults to $INFRA_CACHE_DIR, then $XDG_CACHE_HOME/infra or ~/.cache/infra. */
+  cacheDir?: string | undefined;
+  /** Parallel evaluations; defaults to the number of cores. */
+  jobs?: number | undefined;
+  /** Per-evaluation limits; default from infra.json, then 300 s and 4096 MB. */
+  timeoutSeconds?: number | undefined;
+  memoryMB?: number | undefined;
+  /** Stops everything in flight (nix processes are killed). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface EvaluateOptions {
+  names?: string[];
+  noCache?: boolean;
+  /** Evaluate exactly as `nix eval` does, copying the tree to the store (slower; implies noCache). */
+  exact?: boolean;
+}
+
+export interface Engine {
+  readonly repoDir: string;
+  readonly config: InfraConfig;
+  readonly cachePath: string;
+  on(listener: EngineListener): () => void;
+  hosts(): Promise<HostsReport>;
+  evaluate(options?: EvaluateOptions): Promise<EvalReport>;
+  /** Which targets a change affects, answered from the recorded traces (nothing is evaluated). */
+  affected(options: AffectedOptions): Promise<AffectedReport>;
+  /** The dependency graph's input: targets with their recorded dependencies. */
+  graphData(): Promise<GraphInput>;
+  /** Measures targets (uncached, repeated where a verdict is close) against a baseline. */
+  ci(options?: CiOptions): Promise<CiReport>;
+  /** Evaluates, then re-evaluates what each change affects until the signal aborts. */
+  watch(options?: WatchOptions): Promise<void>;
+  cacheStats(): CacheStats;
+  cachePrune(options: { keepTraces: number; keepHistory: number; olderThanDays?: number | undefined }): {
+    traces: number;
+    history: number;
+  };
+  cacheClear(): void;
+  close(): Promise<void>;
+}
+
+export function defaultCacheRoot(): string {
+  return (
+    process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "infra")
+  );
+}
+
+/** Nix's identity without running it when the binary is unchanged since last time. */
+async function resolveNix(store: CacheStore): Promise<NixInfo> {
+  const stamp = nixBinaryStamp();
+  const known = stamp ? store.getMeta<{ version: string; system: string }>(`nix:${stamp}`) : undefined;
+  let info: NixInfo;
+  if (known && stamp) info = knownNix(known.version, known.system);
+  else {
+    info = await detectNix();
+    if (stamp) store.putMeta(`nix:${stamp}`, { version: info.version, system: info.system });
+  }
+  if (process.env.INFRA_NO_STRACE === "1") info.strace = undefined;
+  return info;
+}
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const events = new EventBus();
+  const warn = (message: string) => events.emit({ type: "warning", message });
+  // The folder is checked before anything (a cache) is created for it.
+  const repoDir = Workspace.resolveRepoDir(options.repo);
+  const config = await loadConfig(repoDir);
+  const cacheRoot = options.cacheDir ?? defaultCacheRoot();
+  const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });
+  const nix = await resolveNix(store);
+  const tooOld = checkNixVersion(nix.version);
+  if (tooOld) throw new UsageError(tooOld, { hints: ["Install a newer Nix (2.8 or later)."] });
+
+  const loader = loaderPath();
+  const evaluator = evaluatorKey({
+    nixVersion: nix.version,
+    system: nix.system,
+    loaderHash: sha256(readFileSync(loader)),
+    infraVersion: pkg.version,
+    options: ["restrict-eval"],
+  });
+  const limits: Limits = {
+    timeoutMs: (options.timeoutSeconds ?? config.limits.timeoutSeconds) * 1000,
+    memoryMB: options.memoryMB ?? config.limits.memoryMB,
+  };
+  const pool = new EvalPool(Math.max(1, options.jobs ?? availableParallelism()));
+  const scheduler = new Scheduler({ store, pool, evaluator, nix, loader, limits });
+  const meta = Object.fromEntries(Object.entries(config.meta).map(([k, v]) => [k, v.split(".")]));
+
+  const checkSignal = () => {
+    if (options.signal?.aborted) throw new InterruptedError();
+  };
+  const ctx: EngineContext = {
+    config,
+    store,
+    scheduler,
+    nix,
+    events,
+    signal: options.signal,
+    openWorkspace: () => Workspace.open(repoDir, store.files),
+    async discover(ws) {
+      const report = await discoverTargets(ws, {
+        scheduler,
+        ignore: config.ignore,
+        meta,
+        signal: options.signal,
+      });
+      checkSignal();
+      events.emit({ type: "discovered", flakes: report.flakes, targets: report.hosts.length });
+      return { hosts: report.hosts, errors: report.errors };
+    },
+    runRound: roundRunner({
+      scheduler,
+      events,
+      meta,
+      signal: options.signal,
+      untraced:
+        nix.strace === undefined
+          ? () =>
+              warn(
+                "strace is not installed: evaluations run untraced, so any change re-evaluates every target (apt-get install strace)",
+              )
+          : undefined,
+    }),
+    checkSignal,
+    warn,
+  };
+
+  return {
+    repoDir,
+    config,
+    cachePath: store.path,
+    on: (listener) => events.on(listener),
+
+    async hosts() {
+      const report = await ctx.discover(await ctx.openWorkspace());
+      await store.flush();
+      return report;
+    },
+
+    async evaluate(evalOptions = {}) {
+      const started = performance.now();
+      const ws = await ctx.openWorkspace();
+      const { hosts: targets, errors } = await ctx.discover(ws);
+      const selected = selectTargets(targets, evalOptions.names ?? [], config.groups);
+      events.emit({ type: "plan", total: selected.length });
+      const hosts = await ctx.runRound(ws, selected, {
+        noCache: evalOptions.noCache === true || evalOptions.exact === true,
+        exact: evalOptions.exact,
+        onResult: (result) => events.emit({ type: "result", result }),
+      });
+      checkSignal();
+      await store.flush();
+      const report: EvalReport = { hosts, summary: summarize(hosts, performance.now() - started) };
+      if (errors.length > 0) report.errors = errors;
+      return report;
+    },
+
+    affected: (affectedOptions) => runAffected(ctx, affectedOptions),
+    graphData: () => graphData(ctx),
+    ci: (ciOptions = {}) => runCi(ctx, ciOptions),
+    watch: (watchOptions = {}) => watchFleet(ctx, watchOptions),
+
+    cacheStats: () => store.stats(),
+    cachePrune: ({ keepTraces, keepHistory, olderThanDays }) =>
+      store.prune({
+        keepTraces,
+        keepHistory,
+        olderThanMs: olderThanDays === undefined ? undefined : olderThanDays * 86_400_000,
+      }),
+    cacheClear: () => store.clear(),
+
+    async close() {
+      await pool.destroy();
+      await store.close();
+    },
+  };
+}

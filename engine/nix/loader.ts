@@ -1,0 +1,88 @@
+// infra's working-tree flake loader (loader.nix, shipped beside the compiled code): where it is,
+// how it is invoked, and the side channel it reports semantic uses on.
+import { accessSync, constants } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EnvironmentError } from "../../errors/index.js";
+
+/** infra's loader, shipped beside the compiled code (`engine/nix/loader.nix`). */
+export function loaderPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [
+    join(here, "loader.nix"),
+    join(here, "..", "..", "..", "engine", "nix", "loader.nix"),
+  ]) {
+    try {
+      accessSync(candidate, constants.R_OK);
+      return candidate;
+    } catch {}
+  }
+  throw new EnvironmentError(`infra's loader.nix is missing next to ${here}`, {
+    hints: ["Reinstall infra (npm ci && npm run build)."],
+  });
+}
+
+/** Longest request passed inline; one argv string may not exceed 128 KiB on Linux. */
+export const INLINE_REQUEST_MAX = 64 * 1024;
+
+/**
+ * Arguments for evaluating the loader on one request. Restricted evaluation with named `-I`
+ * entries allows exactly the repository, the loader and its marker folder (plus the store, where
+ * fetched inputs live); unnamed entries would make `<name>` lookups resolve inside the repo.
+ */
+export function loaderArgv(
+  instantiate: string,
+  loader: string,
+  allowed: string[],
+  request: { json: string } | { file: string },
+): string[] {
+  const argv = [
+    instantiate,
+    "--eval",
+    "--strict",
+    "--json",
+    "--show-trace",
+    "--option",
+    "restrict-eval",
+    "true",
+  ];
+  allowed.forEach((path, i) => {
+    argv.push("-I", `infra-allowed-${i}=${path}`);
+  });
+  argv.push(loader);
+  if ("json" in request) argv.push("--argstr", "requestJSON", request.json);
+  else argv.push("--argstr", "requestFile", request.file);
+  return argv;
+}
+
+/** Semantic uses the loader reported with `builtins.trace "infra:..."`. */
+export interface Markers {
+  /** `self` was forced: its attribute set depends on HEAD and on whether the tree is dirty. */
+  self: boolean;
+  /** `self.outPath`/`narHash` was forced: the value depends on every tracked file. */
+  tree: boolean;
+  /** Lock-file nodes whose source was used. */
+  inputs: string[];
+}
+
+export function parseMarkers(stderr: string): Markers {
+  const markers: Markers = { self: false, tree: false, inputs: [] };
+  const inputs = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    const m = /^trace: infra:(self|tree|input:(.+))$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === "self") markers.self = true;
+    else if (m[1] === "tree") markers.tree = true;
+    else if (m[2] !== undefined) inputs.add(m[2]);
+  }
+  markers.inputs = [...inputs].sort();
+  return markers;
+}
+
+/** Removes the loader's marker lines from Nix's stderr. */
+export function stripMarkers(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((line) => !/^trace: infra:/.test(line.trim()))
+    .join("\n");
+}

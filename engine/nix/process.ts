@@ -1,0 +1,139 @@
+// The one place that starts a nix process: its environment, its limits, tracing and memory
+// measurement, and how to stop it. Knows nothing about caches, graphs or targets.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Settings infra's own nix processes run with: flakes on, single-user friendly, and no NIX_PATH
+ * so `<nixpkgs>` fails as it does in a pure flake evaluation.
+ */
+export function nixEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const config = [
+    process.env.NIX_CONFIG ?? "",
+    "experimental-features = nix-command flakes",
+    "build-users-group =",
+    "warn-dirty = false",
+  ]
+    .filter((line) => line !== "")
+    .join("\n");
+  return { NIX_CONFIG: config, NIX_PATH: "", ...extra };
+}
+
+export interface Limits {
+  timeoutMs: number;
+  memoryMB: number;
+}
+
+export interface RunNixOptions {
+  /** Program and arguments (after any tracing wrapper). */
+  argv: string[];
+  cwd: string;
+  limits: Limits;
+  /** Record file accesses with strace (path to the strace binary). */
+  strace?: string | undefined;
+  /** Measure max RSS with GNU time (path to the binary). */
+  time?: string | undefined;
+  signal?: AbortSignal | undefined;
+  env?: Record<string, string> | undefined;
+}
+
+export interface RunNixResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Raw strace output, when traced. */
+  trace: string | undefined;
+  durationMs: number;
+  /** Peak resident memory of the process tree's largest member, when measurable. */
+  maxRssKb: number | undefined;
+  ended: "exited" | "timeout" | "cancelled" | "memory";
+}
+
+function gcEnv(memoryMB: number): Record<string, string> {
+  const max = memoryMB * 1024 * 1024;
+  // Nix expands its heap to up to 384 MiB at start; below that the start itself would fail.
+  const initial = Math.min(32 * 1024 * 1024, Math.floor(max / 2));
+  return { GC_MAXIMUM_HEAP_SIZE: String(max), GC_INITIAL_HEAP_SIZE: String(initial) };
+}
+
+/**
+ * Runs one nix process (optionally under strace and GNU time) in its own process group, so a
+ * timeout or cancellation kills the whole tree, never leaving a nix process behind.
+ */
+export async function runNix(options: RunNixOptions): Promise<RunNixResult> {
+  const dir = await mkdtemp(join(tmpdir(), "infra-run-"));
+  const traceFile = join(dir, "trace");
+  const timeFile = join(dir, "time");
+  const argv: string[] = [];
+  if (options.time) argv.push(options.time, "-f", "%M", "-o", timeFile, "--");
+  if (options.strace) {
+    argv.push(
+      options.strace,
+      "-f",
+      "-qq",
+      "--seccomp-bpf",
+      "-e",
+      "trace=%file",
+      "-s",
+      "4096",
+      "-o",
+      traceFile,
+      "--",
+    );
+  }
+  argv.push(...options.argv);
+  const { execa } = await import("execa");
+  const started = performance.now();
+  let ended: RunNixResult["ended"] = "exited";
+  const child = execa(argv[0]!, argv.slice(1), {
+    cwd: options.cwd,
+    env: { ...nixEnv(), ...gcEnv(options.limits.memoryMB), ...options.env },
+    extendEnv: true,
+    reject: false,
+    detached: true,
+    stdin: "ignore",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const killTree = (why: RunNixResult["ended"]) => {
+    if (ended === "exited") ended = why;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  };
+  const timer = setTimeout(() => killTree("timeout"), options.limits.timeoutMs);
+  const onAbort = () => killTree("cancelled");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  try {
+    const result = await child;
+    const durationMs = performance.now() - started;
+    const stderr = String(result.stderr ?? "");
+    if (ended === "exited" && /error: out of memory|GC Warning: Out of Memory/.test(stderr)) ended = "memory";
+    let trace: string | undefined;
+    if (options.strace) trace = await readFile(traceFile, "utf8").catch(() => "");
+    let maxRssKb: number | undefined;
+    if (options.time) {
+      const text = await readFile(timeFile, "utf8").catch(() => "");
+      const kb = Number.parseInt(text.trim().split("\n").pop() ?? "", 10);
+      if (Number.isFinite(kb)) maxRssKb = kb;
+    }
+    return {
+      exitCode: result.exitCode ?? (ended === "exited" ? 1 : 137),
+      stdout: String(result.stdout ?? ""),
+      stderr,
+      trace,
+      durationMs,
+      maxRssKb,
+      ended,
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    // Whatever happened, nothing of this run may outlive it.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+    await rm(dir, { recursive: true, force: true });
+  }
+}

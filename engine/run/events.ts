@@ -1,0 +1,34 @@
+// What the engine reports while it works. It never prints: renderers subscribe.
+import type { HostResult } from "./result.js";
+
+export type EngineEvent =
+  | { type: "warning"; message: string }
+  | { type: "discovered"; flakes: number; targets: number }
+  /** A run is about to look up (and evaluate) this many targets. */
+  | { type: "plan"; total: number }
+  | { type: "start"; name: string; kind: string }
+  | { type: "result"; result: HostResult }
+  | { type: "ready" }
+  | { type: "change"; paths: string[] }
+  | { type: "idle" };
+
+export type EngineListener = (event: EngineEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<EngineListener>();
+  /** Warnings raised before anyone listened (while the engine was being created). */
+  private backlog: EngineEvent[] = [];
+
+  on(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    const early = this.backlog;
+    this.backlog = [];
+    for (const event of early) listener(event);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: EngineEvent): void {
+    if (this.listeners.size === 0 && event.type === "warning") this.backlog.push(event);
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,50 @@
+// The evaluation pool: piscina worker threads (engine/worker/), each driving one nix process at a
+// time. Main thread.
+import { MessageChannel } from "node:worker_threads";
+import type { Piscina } from "piscina";
+import type { EvalTask, WorkerJob, WorkerReply } from "../worker/protocol.js";
+
+export class EvalPool {
+  private pool: Promise<Piscina> | undefined;
+  constructor(private readonly jobs: number) {}
+
+  /** Workers (and piscina itself) load on first use: a fully cached run never pays for them. */
+  private piscina(): Promise<Piscina> {
+    this.pool ??= import("piscina").then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: new URL("../worker/entry.js", import.meta.url).href,
+          maxThreads: this.jobs,
+          minThreads: 0,
+          idleTimeout: 30_000,
+          // Each job's memory is bounded by the nix process's own limit; the worker itself is small.
+          resourceLimits: { maxOldGenerationSizeMb: 512 },
+        }),
+    );
+    return this.pool;
+  }
+
+  async run(task: EvalTask, signal?: AbortSignal, onStart?: () => void): Promise<WorkerReply> {
+    const { port1, port2 } = new MessageChannel();
+    port1.on("message", (message) => {
+      if (message === "started") onStart?.();
+    });
+    const onAbort = () => port1.postMessage("cancel");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      const job: WorkerJob = { task, cancel: port2 };
+      const pool = await this.piscina();
+      return (await pool.run(job, { transferList: [port2] })) as WorkerReply;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      port1.close();
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).destroy();
+  }
+}

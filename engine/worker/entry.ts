@@ -1,0 +1,19 @@
+// Pool worker (piscina's entry): evaluates one target and returns plain data. Cancellation comes
+// over a MessagePort, so the nix process is killed by the code that started it.
+import { evaluateTarget } from "./evaluate.js";
+import type { WorkerJob, WorkerReply } from "./protocol.js";
+
+// Load the process runner with the worker, not with its first job: a warmed-up worker is
+// ready to start nix the moment a job arrives.
+await import("execa");
+
+export default async function runJob({ task, cancel }: WorkerJob): Promise<WorkerReply> {
+  const controller = new AbortController();
+  cancel.once("message", () => controller.abort());
+  cancel.postMessage("started");
+  try {
+    return await evaluateTarget(task, controller.signal);
+  } finally {
+    cancel.close();
+  }
+}

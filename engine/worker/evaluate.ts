@@ -1,0 +1,255 @@
+// Evaluates one target (or lists a flake's targets) and reports what it read. Runs inside a pool
+// worker: takes and returns plain data only, never touches the cache.
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Dependency } from "../../cache/records.js";
+import { isPathKind } from "../invalidation.js";
+import { INLINE_REQUEST_MAX, loaderArgv, parseMarkers } from "../nix/loader.js";
+import type { RunNixResult } from "../nix/process.js";
+import { classify, parseStrace } from "../nix/strace.js";
+import { FileHasher, lstatOrUndefined, MemoryFileStatTable } from "../repo/file-hasher.js";
+import { trackedFiles } from "../repo/git.js";
+import { inputKey, lockNodeFingerprint, lockPathOf, resolveLockPaths } from "../repo/lock.js";
+import { gitFingerprint, Snapshot } from "../repo/snapshot.js";
+import { buildTrackedTree, type TrackedTree } from "../repo/tracked.js";
+import { drvClosureMentions } from "./drv-scan.js";
+import { conservativeDeps, evaluateExact } from "./exact.js";
+import {
+  failureFrom,
+  fingerprintPaths,
+  limitFailure,
+  parseValue,
+  runForTask,
+  setValue,
+  startReply,
+} from "./outcome.js";
+import type { EvalTask, WorkerReply } from "./protocol.js";
+
+/** Files whose ctime is this close to the start may have changed while Nix read them. */
+const RACE_MARGIN_NS = 50_000_000n;
+const IMPURE_BUILTIN = /\b(?:currentSystem|currentTime|nixPath|storePath)\b/;
+/** The reason an evaluation is run again (and not cached) when its inputs moved under it. */
+const RACY = "inputs changed during the evaluation";
+
+// Worker-lifetime state: the tracked tree (keyed by the git index's stat), stat table and the
+// derivations known not to mention the working tree.
+const trackedByIndex = new Map<string, TrackedTree>();
+const statTable = new MemoryFileStatTable();
+const cleanDrvs = new Map<string, Set<string>>();
+
+/**
+ * The tracked files: as the main thread listed them when the task carries them, else from git.
+ * Either way with the index ctime they belong to (the race check compares against it).
+ */
+async function trackedTree(
+  task: EvalTask,
+): Promise<{ tree: TrackedTree | undefined; indexCtimeNs: bigint | undefined }> {
+  if (!task.git.isRepo) return { tree: undefined, indexCtimeNs: undefined };
+  if (task.tracked !== undefined) {
+    const key = `${task.top}:given:${task.tracked.indexCtimeNs}:${task.tracked.files.length}`;
+    let tree = trackedByIndex.get(key);
+    if (tree === undefined) {
+      tree = buildTrackedTree(task.tracked.files);
+      trackedByIndex.clear();
+      trackedByIndex.set(key, tree);
+    }
+    return {
+      tree,
+      indexCtimeNs: task.tracked.indexCtimeNs === "" ? undefined : BigInt(task.tracked.indexCtimeNs),
+    };
+  }
+  const index = lstatOrUndefined(join(task.top, ".git", "index"));
+  const key = `${task.top}:${index?.ino}:${index?.size}:${index?.mtimeNs}:${index?.ctimeNs}`;
+  let tree = trackedByIndex.get(key);
+  if (tree === undefined) {
+    tree = buildTrackedTree(await trackedFiles(task.top));
+    trackedByIndex.clear();
+    trackedByIndex.set(key, tree);
+  }
+  return { tree, indexCtimeNs: index?.ctimeNs };
+}
+
+export async function evaluateTarget(task: EvalTask, signal?: AbortSignal): Promise<WorkerReply> {
+  let attempts = 0;
+  let current = task;
+  while (true) {
+    attempts++;
+    const reply = await evaluateOnce(current, signal);
+    reply.attempts = attempts;
+    // Something it read changed while Nix ran: the trace may not match the value. Run again,
+    // listing the tracked files afresh (the main thread's list may be what went stale).
+    if (reply.evaluation.reason !== RACY || attempts >= 3 || signal?.aborted) return reply;
+    current = { ...task, tracked: undefined };
+  }
+}
+
+async function evaluateOnce(task: EvalTask, signal: AbortSignal | undefined): Promise<WorkerReply> {
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const tracked = await trackedTree(task);
+  // The index as of the tracked list (or now): a later change means the list may be stale.
+  const indexBefore = tracked.indexCtimeNs ?? lstatOrUndefined(join(task.top, ".git", "index"))?.ctimeNs;
+  const hasher = new FileHasher(statTable);
+  const snapshot = new Snapshot({
+    top: task.top,
+    tracked: tracked.tree,
+    hasher,
+    git: gitFingerprint(task.git),
+  });
+
+  let reply: WorkerReply | undefined;
+  let exactReason = task.exact ? "requested" : undefined;
+  if (exactReason === undefined) {
+    const run = await runLoader(task, signal);
+    const loaded = interpretLoader(task, run, snapshot);
+    if ("exactReason" in loaded) exactReason = loaded.exactReason;
+    else reply = loaded;
+  }
+  if (reply === undefined) {
+    reply = await evaluateExact(task, snapshot, signal);
+    reply.evaluation.reason = exactReason;
+  }
+
+  if (reply.cacheable && changedSince(reply.deps, snapshot, startNs, indexBefore)) {
+    reply.cacheable = false;
+    reply.evaluation.reason = RACY;
+  }
+  reply.fileStats = [...hasher.fresh];
+  return reply;
+}
+
+/** Did anything the trace depends on change after `startNs` (so Nix may have seen older content)? */
+function changedSince(
+  deps: Dependency[],
+  snapshot: Snapshot,
+  startNs: bigint,
+  indexBefore: bigint | undefined,
+) {
+  const recent = (ctimeNs: bigint | string | undefined) =>
+    ctimeNs !== undefined && BigInt(ctimeNs) >= startNs - RACE_MARGIN_NS;
+  if (lstatOrUndefined(join(snapshot.top, ".git", "index"))?.ctimeNs !== indexBefore) return true;
+  return deps.some((dep) => {
+    if (dep.kind === "tree") {
+      // The tree's fingerprint, taken after the run, stat'ed every tracked file already.
+      for (const file of snapshot.tracked?.files ?? []) {
+        if (recent(snapshot.hasher.stat(snapshot.abs(file))?.ctimeNs)) return true;
+      }
+      return false;
+    }
+    // Inputs and git state were fixed before the run began.
+    return isPathKind(dep.kind) && recent(lstatOrUndefined(snapshot.abs(dep.key))?.ctimeNs);
+  });
+}
+
+function requestJSON(task: EvalTask): string {
+  return JSON.stringify({
+    top: task.top,
+    flakeDir: task.flakeDir,
+    subdir: task.flakeRel,
+    markerDir: task.markerDir,
+    lock: resolveLockPaths(task.lock, task.flakeDir),
+    git: task.git,
+    want: task.want,
+    attrPath: task.attrPath,
+    configPath: task.configPath,
+    meta: task.meta,
+  });
+}
+
+async function runLoader(task: EvalTask, signal: AbortSignal | undefined): Promise<RunNixResult> {
+  const json = requestJSON(task);
+  let request: { json: string } | { file: string } = { json };
+  if (json.length > INLINE_REQUEST_MAX) {
+    const file = join(task.markerDir, `request-${process.pid}-${Date.now()}-${Math.random()}.json`);
+    await writeFile(file, json);
+    request = { file };
+  }
+  const loaderDir = resolve(task.loader, "..");
+  const argv = loaderArgv(task.nix.instantiate, task.loader, [task.top, loaderDir, task.markerDir], request);
+  return runForTask(task, argv, signal);
+}
+
+/**
+ * The working-tree loader's run as a reply, or the reason its value may differ from `nix eval`'s
+ * (an untracked file seen, a working-tree path leaked into a derivation, an impure builtin).
+ */
+function interpretLoader(
+  task: EvalTask,
+  run: RunNixResult,
+  snapshot: Snapshot,
+): WorkerReply | { exactReason: string } {
+  const reply = startReply(run, run.trace === undefined ? "untraced" : "traced");
+  const { evaluation } = reply;
+  const limit = limitFailure(task, run);
+  if (limit) {
+    evaluation.error = limit;
+    return { ...reply, cacheable: false };
+  }
+  if (run.trace === undefined) return untracedReply(task, run, snapshot, reply);
+
+  const accesses = parseStrace(run.trace, { initialCwd: task.top });
+  const classified = classify(accesses, { top: task.top, markerDir: task.markerDir });
+  for (const dep of classified.deps) {
+    const reason = snapshot.untrackedReason({ kind: dep.kind, key: dep.path });
+    if (reason !== undefined) return { exactReason: reason };
+  }
+  for (const dep of classified.deps) {
+    if (dep.kind !== "file" || !dep.path.endsWith(".nix")) continue;
+    let text = "";
+    try {
+      text = readFileSync(snapshot.abs(dep.path), "utf8");
+    } catch {}
+    const impure = IMPURE_BUILTIN.exec(text);
+    if (impure)
+      return { exactReason: `${dep.path} uses builtins.${impure[0]}, which pure flake evaluation lacks` };
+  }
+
+  if (run.exitCode === 0) {
+    const value = parseValue(run.stdout);
+    if ("drv" in value) {
+      const clean = cleanDrvs.get(task.top) ?? new Set<string>();
+      cleanDrvs.set(task.top, clean);
+      if (
+        drvClosureMentions(value.drv, task.top, clean) ||
+        JSON.stringify(value.meta ?? {}).includes(task.top)
+      ) {
+        return { exactReason: "a working-tree path reached the derivation (e.g. `toString ./.`)" };
+      }
+    }
+    setValue(evaluation, value);
+  } else evaluation.error = failureFrom(task, run.stderr);
+
+  const markers = parseMarkers(run.stderr);
+  const deps: Dependency[] = fingerprintPaths(classified.deps, snapshot);
+  const lockPath = lockPathOf(task.flakeRel);
+  // The lock's root node stands for the lock file itself: every target depends on it, so a lock
+  // file Nix would refuse re-evaluates (and fails) every target of its flake.
+  const nodes = new Set([task.lock.root, ...markers.inputs]);
+  for (const node of [...nodes].sort()) {
+    deps.push({ kind: "input", key: inputKey(lockPath, node), fp: lockNodeFingerprint(task.lock, node) });
+  }
+  if (markers.tree) deps.push({ kind: "tree", key: "", fp: snapshot.fingerprint({ kind: "tree", key: "" }) });
+  if (markers.self) deps.push({ kind: "git", key: "", fp: gitFingerprint(task.git) });
+  reply.deps = deps;
+  if (classified.racy) {
+    reply.cacheable = false;
+    evaluation.reason = RACY;
+  }
+  return reply;
+}
+
+/**
+ * Without strace we cannot see what was read, so the result depends on everything: the whole
+ * tracked tree, HEAD and every locked input. Correct, never minimal; the CLI says so.
+ */
+function untracedReply(
+  task: EvalTask,
+  run: RunNixResult,
+  snapshot: Snapshot,
+  reply: WorkerReply,
+): WorkerReply {
+  if (run.exitCode === 0) setValue(reply.evaluation, parseValue(run.stdout));
+  else reply.evaluation.error = failureFrom(task, run.stderr);
+  reply.deps = conservativeDeps(task, snapshot);
+  return reply;
+}

@@ -1,0 +1,120 @@
+// Building a worker's reply from a finished nix process. Worker side; pure but for the process
+// it starts through runForTask.
+import {
+  type EvalMode,
+  type Evaluation,
+  type Failure,
+  failure,
+  type TargetList,
+} from "../../cache/records.js";
+import { parseNixError } from "../nix/error-text.js";
+import { stripMarkers } from "../nix/loader.js";
+import { type RunNixResult, runNix } from "../nix/process.js";
+import type { PathDep } from "../nix/strace.js";
+import type { Snapshot } from "../repo/snapshot.js";
+import type { EvalTask, WorkerReply } from "./protocol.js";
+
+/** The loader's and `--apply`'s answer for a value (loader.nix `describeTarget`). */
+export interface NixValue {
+  drv: string;
+  out: string;
+  meta?: Record<string, unknown>;
+}
+
+/** Sets a value's derivation (or a listing's targets) on an evaluation. */
+export function setValue(evaluation: Evaluation, value: NixValue | TargetList): void {
+  if ("drv" in value) {
+    evaluation.drvPath = value.drv;
+    evaluation.outPath = value.out;
+    evaluation.meta = value.meta ?? {};
+  } else evaluation.targets = value;
+}
+
+export function parseValue(stdout: string): NixValue | TargetList {
+  return JSON.parse(stdout) as NixValue | TargetList;
+}
+
+/** The failure a limit or a cancellation stands for, if the run ended that way. */
+export function limitFailure(task: EvalTask, run: RunNixResult): Failure | undefined {
+  if (run.ended === "timeout") {
+    return failure(
+      "E_TIMEOUT",
+      `evaluation did not finish within ${Math.round(task.limits.timeoutMs / 1000)} s and was stopped`,
+      {},
+      {
+        hints: [
+          "Raise the limit with --timeout SECONDS or `limits.timeoutSeconds` in infra.json, or look for a loop in the code.",
+        ],
+      },
+    );
+  }
+  if (run.ended === "memory") {
+    return failure(
+      "E_MEMORY",
+      `evaluation needed more than the ${task.limits.memoryMB} MB memory limit`,
+      {},
+      { hints: ["Raise the limit with --max-memory MB or `limits.memoryMB` in infra.json."] },
+    );
+  }
+  if (run.ended === "cancelled") return failure("E_CANCELLED", "evaluation was cancelled");
+  return undefined;
+}
+
+/** An empty reply for a finished run: no value, no dependencies yet, cacheable. */
+export function startReply(run: RunNixResult, mode: EvalMode): WorkerReply {
+  return {
+    evaluation: {
+      drvPath: null,
+      outPath: null,
+      meta: {},
+      error: null,
+      mode,
+      evaluationMs: Math.round(run.durationMs),
+      maxRssKb: run.maxRssKb ?? null,
+    },
+    deps: [],
+    fileStats: [],
+    cacheable: true,
+    attempts: 1,
+  };
+}
+
+export function failureFrom(task: EvalTask, stderr: string, mapPath?: (p: string) => string): Failure {
+  const parsed = parseNixError(stripMarkers(stderr), { ownFiles: [task.loader], mapPath });
+  if (mapPath) {
+    // Paths in the store copy mean nothing to the user: name the working-tree file instead.
+    const mapText = (text: string) =>
+      text.replace(/\/nix\/store\/[0-9a-z]{32}-source(?=[/'" ]|$)/g, (m) => mapPath(m));
+    parsed.message = mapText(parsed.message);
+    parsed.trace = parsed.trace.map(mapText);
+  }
+  const hints: string[] = [];
+  if (/does not exist|No such file/.test(parsed.message)) {
+    hints.push("A git flake only sees tracked files: `git add` the file if it should be part of the flake.");
+  }
+  return failure("E_EVAL", parsed.message, parsed.position ?? {}, { hints, trace: parsed.trace });
+}
+
+export function fingerprintPaths(paths: PathDep[], snapshot: Snapshot) {
+  return paths.map((dep) => ({
+    kind: dep.kind,
+    key: dep.path,
+    fp: snapshot.fingerprint({ kind: dep.kind, key: dep.path }),
+  }));
+}
+
+/** Runs one nix command for a task: in the repository, traced, measured, within its limits. */
+export function runForTask(
+  task: EvalTask,
+  argv: string[],
+  signal: AbortSignal | undefined,
+): Promise<RunNixResult> {
+  return runNix({
+    argv,
+    cwd: task.top,
+    limits: task.limits,
+    strace: task.nix.strace,
+    time: task.nix.time,
+    signal,
+  });
+}
