@@ -1,6 +1,6 @@
 // Cache lookups on a fully cached run: 200 targets with 50 recorded dependencies each, stored in
 // LMDB, verified by the engine's own Scheduler.lookup against an unchanged workspace. The floor
-// is what DESIGN.md promises a cached run costs about as much as: one stat per recorded input.
+// is what a cached run should cost about as much as (docs/performance.md): one stat per recorded input.
 import { type CacheFixture, lookupAll, makeCacheFixture, statInputs, timeLookups } from "./cache-fixture.js";
 import { type MicroCase, type MicroOptions, runBenny, statsOf } from "./micro.js";
 import { ratioOf, type SuiteResult } from "./results.js";

@@ -1,6 +1,6 @@
 // End to end on a generated fleet: cold, fully cached, one host edited, one shared module edited.
 // Every figure is infra (the compiled CLI, a whole process, wall time) against plain `nix eval`
-// of the same hosts in the same run, the baseline DESIGN.md's targets are stated against.
+// of the same hosts in the same run, the baseline the targets in docs/performance.md are stated against.
 // Multi-second runs get a small fixed number of samples (medians), not benny's adaptive loop.
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -63,7 +63,7 @@ export interface E2eMeasurements {
   shared: SharedSample[];
 }
 
-/** The DESIGN.md targets, as rows. Pure. */
+/** The performance targets (docs/performance.md), as rows. Pure. */
 export function e2eRows(m: E2eMeasurements): Row[] {
   const { settings: s } = m;
   const hosts = s.fleet.hosts;

@@ -1,5 +1,5 @@
 // The graph's two budgets on a generated 1,000-target / 5,000-file fleet: an `affected` query
-// (< 50 ms; DESIGN.md's watch loop runs one per change) and building the graph plus exporting it
+// (< 50 ms; the watch loop runs one per change) and building the graph plus exporting it
 // (< 1 s for graph export of 1,000 hosts and 5,000 files).
 import { pathToFileURL } from "node:url";
 import b from "benny";

@@ -3,7 +3,7 @@
 
 export type Unit = "ms" | "µs" | "hosts/s" | "MB" | "%";
 
-/** A DESIGN.md performance target, as a check on one row. */
+/** A performance target (docs/performance.md), as a check on one row. */
 export interface Target {
   /** What is constrained: the ratio infra/baseline, infra's own value, or infra − baseline. */
   on: "ratio" | "infra" | "difference";

@@ -8,11 +8,11 @@ import type { Target } from "./fleet/targets.js";
 import {
   AFFECTED_REASONS,
   type Change,
-  fromPathChange,
   isPathKind,
   type PathChange,
   reaches,
   reasonFor,
+  toChanges,
 } from "./invalidation.js";
 import { changesFromGit, changesFromPaths } from "./repo/changes.js";
 import { isLockPath, splitInputKey } from "./repo/lock.js";
@@ -118,17 +118,14 @@ export class AffectedIndex {
    * changed (`<flake folder>/flake.lock#<node>`, or `flake.lock#<node>` at the repo folder). When
    * it is omitted, a changed `flake.lock` counts as a change of every input locked in it.
    */
-  query(changes: readonly PathChange[], changedInputs?: readonly string[], more: readonly Change[] = []) {
-    const all: Change[] = [];
-    for (const change of changes) {
-      all.push(fromPathChange(change));
-      const path = normalizePath(change.path);
-      if (changedInputs === undefined && isLockPath(path)) {
-        for (const key of this.#locks.get(path) ?? []) all.push({ kind: "input", key });
-      }
-    }
-    for (const key of changedInputs ?? []) all.push({ kind: "input", key });
-    return this.queryChanges([...all, ...more]);
+  query(changes: readonly PathChange[], changedInputs?: readonly string[]): AffectedResult {
+    const inputs =
+      changedInputs ??
+      changes.flatMap((c) => {
+        const path = normalizePath(c.path);
+        return isLockPath(path) ? (this.#locks.get(path) ?? []) : [];
+      });
+    return this.queryChanges(toChanges(changes, inputs, false));
   }
 
   /** The targets any of `changes` reaches, with every reason that matched. */
@@ -260,8 +257,8 @@ export async function runAffected(ctx: EngineContext, options: AffectedOptions):
     options.since !== undefined
       ? await changesFromGit(ws, options.since)
       : await changesFromPaths(ws, options.paths ?? [], recorded);
-  const more: Change[] = found.dirtiness ? [{ kind: "head", cause: "dirtiness" }] : [];
-  const result = buildAffectedIndex(toGraphInput(ws, traces)).query(found.changes, found.changedInputs, more);
+  const index = buildAffectedIndex(toGraphInput(ws, traces));
+  const result = index.queryChanges(toChanges(found.changes, found.changedInputs, found.dirtiness));
   await ctx.store.flush();
   return { ...result, changes: found.changes, ignored: found.ignored };
 }

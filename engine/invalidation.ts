@@ -148,6 +148,21 @@ export function isPathKind(kind: DepKind): boolean {
   return kind === "file" || kind === "dir" || kind === "type" || kind === "link";
 }
 
+/**
+ * What `affected` derived (path changes, changed lock inputs, a flipped dirty flag) as the
+ * changes the rule is asked about.
+ */
+export function toChanges(
+  paths: readonly PathChange[],
+  inputs: readonly string[],
+  dirtiness: boolean,
+): Change[] {
+  const changes: Change[] = paths.map(fromPathChange);
+  for (const key of inputs) changes.push({ kind: "input", key });
+  if (dirtiness) changes.push({ kind: "head", cause: "dirtiness" });
+  return changes;
+}
+
 /** A path change as a Change (the HEAD pseudo-path becomes a `head` change). */
 export function fromPathChange(change: PathChange): Change {
   return normalizePath(change.path) === HEAD_CHANGE ? { kind: "head" } : { kind: "path", ...change };

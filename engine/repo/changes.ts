@@ -36,15 +36,16 @@ function shownInput(ws: Workspace, lockPath: string, node: string): string {
 }
 
 /**
- * Lock nodes a changed lock file changed, judged against what the traces recorded; when nothing
- * recorded differs (the lock was not edited yet), every input of that lock counts: the question
- * is then "which targets could a change to this file affect".
+ * Lock nodes a changed lock file changed: those whose recorded fingerprint no longer holds, and
+ * those that differ from the committed lock. When neither finds one (the lock was not edited
+ * yet), every input of that lock counts: the question is then "which targets could a change to
+ * this file affect".
  */
-function changedNodesSinceRecorded(
+async function changedLockNodes(
   ws: Workspace,
   lockPath: string,
   recorded: readonly (readonly Dependency[])[],
-): string[] {
+): Promise<string[]> {
   const changed = new Set<string>();
   const seen = new Set<string>();
   for (const deps of recorded) {
@@ -56,8 +57,12 @@ function changedNodesSinceRecorded(
       if (ws.snapshot.fingerprint(dep) !== dep.fp) changed.add(node);
     }
   }
-  if (changed.size > 0) return [...changed].sort();
   const current = ws.snapshot.lock(parentOf(lockPath)).lock;
+  if (ws.isGit) {
+    const committed = lockAt(await showAt(ws.top, "HEAD", lockPath));
+    if (committed !== undefined) for (const node of diffLocks(committed, current)) changed.add(node);
+  }
+  if (changed.size > 0) return [...changed].sort();
   if (current === undefined) return [...seen].sort();
   return Object.keys(current.nodes).filter((n) => n !== current.root);
 }
@@ -104,7 +109,7 @@ export async function changesFromPaths(
       }
     }
     if (isLockPath(rel)) {
-      for (const node of changedNodesSinceRecorded(ws, rel, recorded))
+      for (const node of await changedLockNodes(ws, rel, recorded))
         out.changedInputs.push(shownInput(ws, rel, node));
     }
   }

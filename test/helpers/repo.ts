@@ -32,7 +32,8 @@ export interface Repo {
 /** Copies `source` (relative to the infra repo) into a new git repository with one commit. */
 export function makeRepo(source: string, options: { commit?: boolean } = {}): Repo {
   const dir = mkdtempSync(join(tmpdir(), "infra-it-"));
-  cpSync(join(ROOT, source), dir, { recursive: true });
+  // Symlinks stay as written (by default cpSync would point them at the source folder).
+  cpSync(join(ROOT, source), dir, { recursive: true, verbatimSymlinks: true });
   const git = (...args: string[]) =>
     execFileSync("git", ["-C", dir, ...args], { env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
   git("init", "-q", "-b", "main");
