@@ -4,7 +4,7 @@
 import { isAbsolute, relative } from "node:path";
 import type { Dependency, DepKind, Evaluation, Failure } from "../../cache/records.js";
 import type { Target } from "../fleet/targets.js";
-import { splitInputKey } from "../repo/lock.js";
+import { inputKey, splitInputKey } from "../repo/lock.js";
 import type { Workspace } from "../repo/workspace.js";
 import type { JobResult } from "./scheduler.js";
 
@@ -66,7 +66,7 @@ export function dependencyView(dep: Dependency, display: (relToTop: string) => s
   switch (dep.kind) {
     case "input": {
       const { lockPath, node } = splitInputKey(dep.key);
-      return { kind: dep.kind, path: `${display(lockPath)}#${node}` };
+      return { kind: dep.kind, path: inputKey(display(lockPath), node) };
     }
     case "tree":
       return { kind: dep.kind, path: display("") };

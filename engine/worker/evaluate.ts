@@ -15,16 +15,9 @@ import { gitFingerprint, Snapshot } from "../repo/snapshot.js";
 import { buildTrackedTree, type TrackedTree } from "../repo/tracked.js";
 import { drvClosureMentions } from "./drv-scan.js";
 import { conservativeDeps, evaluateExact } from "./exact.js";
-import {
-  failureFrom,
-  fingerprintPaths,
-  limitFailure,
-  parseValue,
-  runForTask,
-  setValue,
-  startReply,
-} from "./outcome.js";
+import { failureFrom, fingerprintPaths, limitFailure, parseValue, setValue, startReply } from "./outcome.js";
 import type { EvalTask, WorkerReply } from "./protocol.js";
+import { runForTask } from "./run-nix.js";
 
 /** Files whose ctime is this close to the start may have changed while Nix read them. */
 const RACE_MARGIN_NS = 50_000_000n;

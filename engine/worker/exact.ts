@@ -12,11 +12,11 @@ import {
   fingerprintPaths,
   limitFailure,
   type NixValue,
-  runForTask,
   setValue,
   startReply,
 } from "./outcome.js";
 import type { EvalTask, WorkerReply } from "./protocol.js";
+import { runForTask } from "./run-nix.js";
 
 /**
  * What a value depends on when infra cannot rule anything out: every tracked file, HEAD, and

@@ -1,5 +1,4 @@
-// Building a worker's reply from a finished nix process. Worker side; pure but for the process
-// it starts through runForTask.
+// Building a worker's reply from a finished nix process. Worker side; pure.
 import {
   type EvalMode,
   type Evaluation,
@@ -9,7 +8,7 @@ import {
 } from "../../cache/records.js";
 import { parseNixError } from "../nix/error-text.js";
 import { stripMarkers } from "../nix/loader.js";
-import { type RunNixResult, runNix } from "../nix/process.js";
+import type { RunNixResult } from "../nix/process.js";
 import type { PathDep } from "../nix/strace.js";
 import type { Snapshot } from "../repo/snapshot.js";
 import type { EvalTask, WorkerReply } from "./protocol.js";
@@ -101,20 +100,4 @@ export function fingerprintPaths(paths: PathDep[], snapshot: Snapshot) {
     key: dep.path,
     fp: snapshot.fingerprint({ kind: dep.kind, key: dep.path }),
   }));
-}
-
-/** Runs one nix command for a task: in the repository, traced, measured, within its limits. */
-export function runForTask(
-  task: EvalTask,
-  argv: string[],
-  signal: AbortSignal | undefined,
-): Promise<RunNixResult> {
-  return runNix({
-    argv,
-    cwd: task.top,
-    limits: task.limits,
-    strace: task.nix.strace,
-    time: task.nix.time,
-    signal,
-  });
 }
