@@ -1,5 +1,6 @@
 // What every command gets: parsed global options, output streams and a cancellation signal.
 import type { Engine, EngineOptions } from "../engine/index.js";
+import type { Out } from "./render/terminal.js";
 
 export interface GlobalOptions {
   repo?: string;
@@ -10,11 +11,11 @@ export interface GlobalOptions {
 
 export interface CliContext {
   options: GlobalOptions;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Out;
+  stderr: Out;
   signal: AbortSignal;
   /** Where human-readable output goes: stderr when --json owns stdout. */
-  human: NodeJS.WriteStream;
+  human: Out;
 }
 
 export async function openEngine(ctx: CliContext, extra: Partial<EngineOptions> = {}): Promise<Engine> {
@@ -28,7 +29,7 @@ export async function openEngine(ctx: CliContext, extra: Partial<EngineOptions> 
 }
 
 export function writeJson(ctx: CliContext, value: unknown): void {
-  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  ctx.stdout.json(value, 2);
 }
 
 /** Parses a positive number option, or fails with a usage error naming the flag. */

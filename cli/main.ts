@@ -6,6 +6,7 @@ import pkg from "../package.json" with { type: "json" };
 import type { CliContext, GlobalOptions } from "./context.js";
 import { formatFatal } from "./render/error.js";
 import { makeStyle } from "./render/style.js";
+import { outOf } from "./render/terminal.js";
 
 const EXAMPLES = `
 Examples:
@@ -30,6 +31,8 @@ function withCommon(cmd: Command): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const stdout = outOf(process.stdout);
+  const stderr = outOf(process.stderr);
   const controller = new AbortController();
   let interrupted = false;
   const onSigint = () => {
@@ -49,9 +52,9 @@ export async function main(argv: string[]): Promise<number> {
     debug = options.debug === true;
     return {
       options,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      human: options.json ? process.stderr : process.stdout,
+      stdout,
+      stderr,
+      human: options.json ? stderr : stdout,
       signal: controller.signal,
     };
   };
@@ -220,7 +223,7 @@ a "result" line per re-evaluated target, and {"type":"idle"}.`,
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (error) {
-    const style = makeStyle(process.stderr);
+    const style = makeStyle(stderr);
     if (error instanceof CommanderError) {
       // Help and --version are not errors; anything else commander rejects is a usage error.
       return error.exitCode === 0 ||
@@ -232,12 +235,12 @@ a "result" line per re-evaluated target, and {"type":"idle"}.`,
     const { isInfraError, ExitCode } = await import("../errors/index.js");
     if (isInfraError(error)) {
       if (error.exitCode === ExitCode.interrupted || controller.signal.aborted) return ExitCode.interrupted;
-      process.stderr.write(formatFatal(error, style, debug));
+      stderr.write(formatFatal(error, style, debug));
       return error.exitCode;
     }
     if (controller.signal.aborted) return ExitCode.interrupted;
     const err = error as Error;
-    process.stderr.write(
+    stderr.write(
       formatFatal(
         {
           message: `internal error: ${err?.message ?? String(error)}`,

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { CliContext } from "../context.js";
 import { openEngine, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
+import { oneLine } from "../render/terminal.js";
 
 export async function affectedCommand(
   ctx: CliContext,
@@ -32,15 +33,15 @@ export async function affectedCommand(
       });
     } else {
       const style = makeStyle(ctx.stdout);
-      const width = Math.max(4, ...report.hosts.map((h) => h.length));
+      const width = Math.max(4, ...report.hosts.map((h) => oneLine(h).length));
       for (const host of report.hosts) {
         const why = report.unknown.includes(host)
           ? style.yellow("never evaluated: run infra eval (or pass --eval)")
-          : report.reasons[host]!.join(", ");
-        ctx.stdout.write(`${host.padEnd(width)}  ${style.gray(why)}\n`);
+          : report.reasons[host]!.map(oneLine).join(", ");
+        ctx.stdout.write(`${oneLine(host).padEnd(width)}  ${style.gray(why)}\n`);
       }
       for (const { path, why } of report.ignored)
-        ctx.stderr.write(`${style.yellow("ignored:")} ${path}: ${why}\n`);
+        ctx.stderr.write(`${style.yellow("ignored:")} ${oneLine(path)}: ${why}\n`);
       ctx.stdout.write(
         `${report.hosts.length} target(s) affected by ${report.changes.length} change(s)${report.unknown.length ? `, ${report.unknown.length} never evaluated` : ""}\n`,
       );

@@ -4,6 +4,7 @@ import { openEngine, positive, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
 import { createProgress } from "../render/progress.js";
 import { formatMs, makeStyle, type Style, statusMark } from "../render/style.js";
+import { type Out, oneLine } from "../render/terminal.js";
 
 export interface EvalFlags {
   jobs?: string;
@@ -13,22 +14,25 @@ export interface EvalFlags {
   exact?: boolean;
 }
 
-function renderTable(report: EvalReport, stream: NodeJS.WriteStream, style: Style): void {
-  const width = Math.max(4, ...report.hosts.map((h) => h.name.length));
+function renderTable(report: EvalReport, stream: Out, style: Style): void {
+  const width = Math.max(4, ...report.hosts.map((h) => oneLine(h.name).length));
   for (const h of report.hosts) {
     const mark = statusMark(h.status, style);
     const status = h.status === "failed" && h.fromCache ? "failed (cached)" : h.status;
     const time =
       h.status === "evaluated" || (h.status === "failed" && !h.fromCache) ? formatMs(h.evaluationMs) : "";
     const detail = h.status === "failed" ? "" : style.gray(h.drvPath ?? "");
-    stream.write(`${mark} ${h.name.padEnd(width)}  ${status.padEnd(15)} ${time.padStart(8)}  ${detail}\n`);
+    stream.write(
+      `${mark} ${oneLine(h.name).padEnd(width)}  ${status.padEnd(15)} ${time.padStart(8)}  ${detail}\n`,
+    );
   }
   const failed = report.hosts.filter((h) => h.error);
   if (failed.length > 0) stream.write("\n");
-  for (const h of failed) stream.write(`${style.bold(h.name)}\n${formatHostError(h.error!, style)}\n`);
+  for (const h of failed)
+    stream.write(`${style.bold(oneLine(h.name))}\n${formatHostError(h.error!, style)}\n`);
   const errors = report.errors ?? [];
   for (const f of errors)
-    stream.write(`${style.bold(`flake ${f.flake}`)}\n${formatHostError(f.error, style)}\n`);
+    stream.write(`${style.bold(`flake ${oneLine(f.flake)}`)}\n${formatHostError(f.error, style)}\n`);
   const s = report.summary;
   stream.write(
     `\n${s.evaluated} evaluated, ${s.cached} cached, ${s.failed} failed${errors.length ? `, ${errors.length} flake(s) not listed` : ""} in ${formatMs(s.durationMs)}\n`,

@@ -3,6 +3,7 @@ import { extname } from "node:path";
 import type { CliContext } from "../context.js";
 import { openEngine, positive, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
+import { oneLine } from "../render/terminal.js";
 
 const FORMATS = ["dot", "mermaid", "graphml", "gexf", "json", "html"] as const;
 type Format = (typeof FORMATS)[number];
@@ -60,7 +61,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
       else {
         for (const v of violations) {
           ctx.stdout.write(
-            `${style.red("✗")} ${v.from} imports ${v.to}: breaks "${v.rule.from} must not import ${v.rule.mustNotImport}"${v.rule.description ? ` (${v.rule.description})` : ""}\n`,
+            `${style.red("✗")} ${oneLine(v.from)} imports ${oneLine(v.to)}: breaks "${v.rule.from} must not import ${v.rule.mustNotImport}"${v.rule.description ? ` (${v.rule.description})` : ""}\n`,
           );
         }
         ctx.stdout.write(
@@ -75,14 +76,14 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
       const n = typeof flags.top === "string" ? ((await positive("--top", flags.top)) ?? 20) : 20;
       const top = graphLib.topModules(full, n);
       if (ctx.options.json) writeJson(ctx, { modules: top.map((m) => ({ path: m.path, hosts: m.hosts })) });
-      else for (const m of top) ctx.stdout.write(`${String(m.hosts).padStart(5)}  ${m.path}\n`);
+      else for (const m of top) ctx.stdout.write(`${String(m.hosts).padStart(5)}  ${oneLine(m.path)}\n`);
       return 0;
     }
     if (flags.orphans) {
       const list = graphLib.orphans(input);
       if (ctx.options.json) writeJson(ctx, { orphans: list });
       else {
-        for (const p of list) ctx.stdout.write(`${p}\n`);
+        for (const p of list) ctx.stdout.write(`${oneLine(p)}\n`);
         ctx.human.write(`${list.length} tracked .nix file(s) no target read\n`);
       }
       return 0;

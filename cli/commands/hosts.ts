@@ -2,6 +2,7 @@ import type { CliContext } from "../context.js";
 import { openEngine, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
 import { makeStyle } from "../render/style.js";
+import { oneLine } from "../render/terminal.js";
 
 export async function hostsCommand(ctx: CliContext): Promise<number> {
   const engine = await openEngine(ctx);
@@ -15,11 +16,16 @@ export async function hostsCommand(ctx: CliContext): Promise<number> {
       writeJson(ctx, out);
     } else {
       const style = makeStyle(ctx.stdout);
-      const width = Math.max(4, ...hosts.map((h) => h.name.length));
-      const kindWidth = Math.max(4, ...hosts.map((h) => h.kind.length));
-      for (const h of hosts) {
+      const rows = hosts.map((h) => ({
+        name: oneLine(h.name),
+        kind: h.kind,
+        where: `${h.flake === "." ? "" : oneLine(`${h.flake}#`)}${oneLine(h.attr)}`,
+      }));
+      const width = Math.max(4, ...rows.map((r) => r.name.length));
+      const kindWidth = Math.max(4, ...rows.map((r) => r.kind.length));
+      for (const r of rows) {
         ctx.stdout.write(
-          `${h.name.padEnd(width)}  ${style.gray(h.kind.padEnd(kindWidth))}  ${style.gray(h.flake === "." ? "" : `${h.flake}#`)}${h.attr}\n`,
+          `${r.name.padEnd(width)}  ${style.gray(r.kind.padEnd(kindWidth))}  ${style.gray(r.where)}\n`,
         );
       }
       if (hosts.length === 0 && errors.length === 0)

@@ -3,6 +3,8 @@
 import { XMLBuilder } from "fast-xml-parser";
 import { type Comparison, isFailure } from "../../engine/ci.js";
 import type { HostResult } from "../../engine/index.js";
+import { markdownText, xmlText } from "../../graph/export/escape.js";
+import { oneLine } from "./terminal.js";
 
 const fmtMs = (ms: number | undefined) => (ms === undefined ? "–" : `${Math.round(ms)} ms`);
 const fmtMB = (mb: number | undefined) => (mb === undefined ? "–" : `${Math.round(mb)} MB`);
@@ -21,7 +23,7 @@ export function verdictLabel(c: Comparison): string {
 
 export function ciTable(comparisons: Comparison[]): string {
   const rows = comparisons.map((c) => [
-    c.name,
+    oneLine(c.name),
     arrow(fmtMs(c.before?.timeMs), fmtMs(c.now?.timeMs)),
     arrow(fmtMB(c.before?.memoryMB), fmtMB(c.now?.memoryMB)),
     String(c.now?.samples ?? 0),
@@ -38,7 +40,6 @@ export function ciTable(comparisons: Comparison[]): string {
 }
 
 export function ciMarkdown(comparisons: Comparison[], note: string): string {
-  const esc = (s: string) => s.replace(/\|/g, "\\|");
   const failed = comparisons.filter((c) => isFailure(c.verdict));
   const lines = [
     `### infra ci: ${failed.length === 0 ? "✅ within budget" : `❌ ${failed.length} target(s) over budget or failing`}`,
@@ -47,12 +48,13 @@ export function ciMarkdown(comparisons: Comparison[], note: string): string {
     "| --- | ---: | ---: | ---: | --- |",
     ...comparisons.map(
       (c) =>
-        `| ${esc(c.name)} | ${arrow(fmtMs(c.before?.timeMs), fmtMs(c.now?.timeMs))} | ${arrow(fmtMB(c.before?.memoryMB), fmtMB(c.now?.memoryMB))} | ${c.now?.samples ?? 0} | ${verdictLabel(c)} |`,
+        `| ${markdownText(c.name)} | ${arrow(fmtMs(c.before?.timeMs), fmtMs(c.now?.timeMs))} | ${arrow(fmtMB(c.before?.memoryMB), fmtMB(c.now?.memoryMB))} | ${c.now?.samples ?? 0} | ${verdictLabel(c)} |`,
     ),
     "",
     note,
   ];
-  for (const c of failed) lines.push("", `**${esc(c.name)}**: ${c.reasons.join("; ")}`);
+  for (const c of failed)
+    lines.push("", `**${markdownText(c.name)}**: ${markdownText(c.reasons.join("; "))}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -66,11 +68,17 @@ export function ciJunit(comparisons: Comparison[], hosts: HostResult[]): string 
       ? `${host.error.file ?? ""}${host.error.line ? `:${host.error.line}` : ""} ${host.error.message}`
       : c.reasons.join("\n");
     return {
-      "@_classname": `infra.${host?.kind ?? "target"}`,
-      "@_name": c.name,
+      "@_classname": xmlText(`infra.${host?.kind ?? "target"}`),
+      "@_name": xmlText(c.name),
       "@_time": ((c.now?.timeMs ?? 0) / 1000).toFixed(3),
       ...(failing
-        ? { failure: { "@_message": c.reasons[0] ?? verdictLabel(c), "@_type": c.verdict, "#text": detail } }
+        ? {
+            failure: {
+              "@_message": xmlText(c.reasons[0] ?? verdictLabel(c)),
+              "@_type": c.verdict,
+              "#text": xmlText(detail),
+            },
+          }
         : {}),
       ...(c.now
         ? {

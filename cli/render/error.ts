@@ -2,10 +2,13 @@
 // --debug.
 import type { Failure } from "../../engine/index.js";
 import type { Style } from "./style.js";
+import { oneLine } from "./terminal.js";
 
 export function formatHostError(error: Failure, style: Style, indent = "  "): string {
   const lines: string[] = [];
-  const where = error.file ? `${error.file}${error.line ? `:${error.line}:${error.column ?? 1}` : ""}: ` : "";
+  const where = error.file
+    ? `${oneLine(error.file)}${error.line ? `:${error.line}:${error.column ?? 1}` : ""}: `
+    : "";
   lines.push(`${indent}${style.red("error:")} ${where}${error.message}`);
   for (const frame of error.trace.slice(0, 4)) lines.push(`${indent}  ${style.gray(`… ${frame}`)}`);
   for (const hint of error.hints) lines.push(`${indent}  ${style.cyan("hint:")} ${hint}`);

@@ -2,16 +2,14 @@
 // elsewhere, one plain line per finished target.
 import type { EngineEvent, HostResult } from "../../engine/index.js";
 import { formatMs, makeStyle, statusMark } from "./style.js";
+import { type Out, oneLine } from "./terminal.js";
 
 export interface Progress {
   handle(event: EngineEvent): void;
   stop(): void;
 }
 
-export function createProgress(
-  stream: NodeJS.WriteStream,
-  options: { quietCached?: boolean } = {},
-): Progress {
+export function createProgress(stream: Out, options: { quietCached?: boolean } = {}): Progress {
   const style = makeStyle(stream);
   const started = performance.now();
   const running = new Map<string, number>();
@@ -19,10 +17,10 @@ export function createProgress(
   let total: number | undefined;
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
-  const tty = stream.isTTY === true;
+  const tty = stream.isTTY;
 
   const clear = () => {
-    if (drawn > 0) stream.write(`\u001b[${drawn}A\u001b[0J`);
+    if (drawn > 0) stream.write(`${stream.esc}[${drawn}A${stream.esc}[0J`);
     drawn = 0;
   };
   const draw = () => {
@@ -30,7 +28,7 @@ export function createProgress(
     const now = performance.now();
     const lines = [...running]
       .slice(0, 12)
-      .map(([name, since]) => `  ${style.cyan("…")} ${name} ${style.gray(formatMs(now - since))}`);
+      .map(([name, since]) => `  ${style.cyan("…")} ${oneLine(name)} ${style.gray(formatMs(now - since))}`);
     if (running.size > 12) lines.push(style.gray(`  … and ${running.size - 12} more`));
     const done = counts.evaluated + counts.cached + counts.failed;
     lines.push(
@@ -47,7 +45,7 @@ export function createProgress(
       result.status === "failed"
         ? style.red(result.error?.message.split("\n")[0] ?? "failed")
         : formatMs(result.evaluationMs);
-    return `${mark} ${result.name} ${style.gray(result.status)} ${detail}\n`;
+    return `${mark} ${oneLine(result.name)} ${style.gray(result.status)} ${detail}\n`;
   };
 
   return {

@@ -1,4 +1,6 @@
 // Minimal terminal styling that switches itself off for pipes, NO_COLOR and dumb terminals.
+import type { Out } from "./terminal.js";
+
 const codes = {
   red: 31,
   green: 32,
@@ -13,11 +15,11 @@ const codes = {
 
 export type Style = { [K in keyof typeof codes]: (text: string) => string };
 
-export function makeStyle(stream: NodeJS.WriteStream): Style {
-  const on = stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+export function makeStyle(out: Out): Style {
+  const on = out.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const entries = Object.entries(codes).map(([name, code]) => [
     name,
-    on ? (text: string) => `\u001b[${code}m${text}\u001b[0m` : (text: string) => text,
+    on ? (text: string) => `${out.esc}[${code}m${text}${out.esc}[0m` : (text: string) => text,
   ]);
   return Object.fromEntries(entries) as Style;
 }

@@ -3,33 +3,33 @@
 import type { EngineEvent, HostResult } from "../../engine/index.js";
 import { formatHostError } from "./error.js";
 import { formatMs, makeStyle, statusMark } from "./style.js";
+import { type Out, oneLine } from "./terminal.js";
 
 export type WatchRenderer = (event: EngineEvent) => void;
 
 /** One JSON object per line: ready, change, result (eval's host shape + type), idle. */
-export function jsonLines(out: NodeJS.WriteStream, err: NodeJS.WriteStream): WatchRenderer {
+export function jsonLines(out: Out, err: Out): WatchRenderer {
   return (event) => {
-    if (event.type === "result") out.write(`${JSON.stringify({ type: "result", ...event.result })}\n`);
-    else if (event.type === "ready" || event.type === "idle")
-      out.write(`${JSON.stringify({ type: event.type })}\n`);
-    else if (event.type === "change")
-      out.write(`${JSON.stringify({ type: "change", paths: event.paths })}\n`);
+    if (event.type === "result") out.json({ type: "result", ...event.result });
+    else if (event.type === "ready" || event.type === "idle") out.json({ type: event.type });
+    else if (event.type === "change") out.json({ type: "change", paths: event.paths });
     else if (event.type === "warning") err.write(`warning: ${event.message}\n`);
   };
 }
 
-export function plainLines(out: NodeJS.WriteStream): WatchRenderer {
+export function plainLines(out: Out): WatchRenderer {
   const style = makeStyle(out);
   return (event) => {
     if (event.type === "result") {
       const r = event.result;
       const mark = statusMark(r.status, style);
       out.write(
-        `${mark} ${r.name} ${r.status}${r.status === "evaluated" ? ` ${formatMs(r.evaluationMs)}` : ""}\n`,
+        `${mark} ${oneLine(r.name)} ${r.status}${r.status === "evaluated" ? ` ${formatMs(r.evaluationMs)}` : ""}\n`,
       );
       if (r.error) out.write(`${formatHostError(r.error, style)}\n`);
     } else if (event.type === "ready") out.write(style.gray("watching for changes (Ctrl-C to stop)\n"));
-    else if (event.type === "change") out.write(style.cyan(`changed: ${event.paths.join(", ")}\n`));
+    else if (event.type === "change")
+      out.write(style.cyan(`changed: ${event.paths.map(oneLine).join(", ")}\n`));
     else if (event.type === "warning") out.write(`${style.yellow("warning:")} ${event.message}\n`);
   };
 }
@@ -37,15 +37,15 @@ export function plainLines(out: NodeJS.WriteStream): WatchRenderer {
 type RowState = "cached" | "queued" | "evaluating" | "ok" | "failed";
 
 /** A live table: one row per target (state, what triggered it, duration), errors below, counts. */
-export function liveTable(out: NodeJS.WriteStream): WatchRenderer {
+export function liveTable(out: Out): WatchRenderer {
   const style = makeStyle(out);
   const rows = new Map<string, { state: RowState; trigger: string; result?: HostResult; since: number }>();
   let trigger = "start";
   let watching = false;
   let drawn = 0;
   const draw = () => {
-    if (drawn > 0) out.write(`\u001b[${drawn}A\u001b[0J`);
-    const width = Math.max(6, ...[...rows.keys()].map((n) => n.length));
+    if (drawn > 0) out.write(`${out.esc}[${drawn}A${out.esc}[0J`);
+    const width = Math.max(6, ...[...rows.keys()].map((n) => oneLine(n).length));
     const lines: string[] = [];
     const colour: Record<RowState, (s: string) => string> = {
       cached: style.gray,
@@ -62,12 +62,12 @@ export function liveTable(out: NodeJS.WriteStream): WatchRenderer {
             ? formatMs(row.result.evaluationMs)
             : "";
       lines.push(
-        `${name.padEnd(width)}  ${colour[row.state](row.state.padEnd(10))} ${time.padStart(8)}  ${style.gray(row.trigger)}`,
+        `${oneLine(name).padEnd(width)}  ${colour[row.state](row.state.padEnd(10))} ${time.padStart(8)}  ${style.gray(row.trigger)}`,
       );
     }
     for (const [name, row] of rows) {
       if (row.state === "failed" && row.result?.error)
-        lines.push("", style.bold(name), formatHostError(row.result.error, style));
+        lines.push("", style.bold(oneLine(name)), formatHostError(row.result.error, style));
     }
     const count = (s: RowState) => [...rows.values()].filter((r) => r.state === s).length;
     lines.push(
@@ -95,7 +95,8 @@ export function liveTable(out: NodeJS.WriteStream): WatchRenderer {
       });
     } else if (event.type === "change")
       trigger =
-        event.paths.slice(0, 2).join(", ") + (event.paths.length > 2 ? ` +${event.paths.length - 2}` : "");
+        event.paths.slice(0, 2).map(oneLine).join(", ") +
+        (event.paths.length > 2 ? ` +${event.paths.length - 2}` : "");
     else if (event.type === "ready") watching = true;
     else if (event.type === "warning") {
       out.write(`${style.yellow("warning:")} ${event.message}\n`);

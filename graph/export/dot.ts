@@ -1,6 +1,7 @@
 // Graphviz DOT: `infra graph --format dot | dot -Tsvg > graph.svg`.
 import type { GraphNode, InfraGraph } from "../infra-graph.js";
 import { EDGE_STYLE, NODE_STYLE } from "../kinds.js";
+import { dotString } from "./escape.js";
 
 export interface DotOptions {
   /** Graph direction; left to right (hosts on the left) by default. */
@@ -43,10 +44,5 @@ function nodeLabel(node: GraphNode): string {
   return node.label;
 }
 
-const NEEDS_ESCAPE = /["\\\r\n]/;
-
-/** A DOT quoted string: backslashes and quotes escaped, line breaks as `\n`. */
-export function quote(text: string): string {
-  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
-  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\r?\n/g, "\\n")}"`;
-}
+/** A DOT quoted string (escape.ts `dotString`). */
+export const quote = dotString;

@@ -1,6 +1,7 @@
 // GraphML (yEd, Gephi, Cytoscape, networkx), written with fast-xml-parser's XMLBuilder.
 import { XMLBuilder } from "fast-xml-parser";
 import type { GraphNode, InfraGraph } from "../infra-graph.js";
+import { xmlText } from "./escape.js";
 
 export interface GraphmlOptions {
   /** Indent the XML; on by default. */
@@ -69,12 +70,4 @@ export function toGraphml(graph: InfraGraph, options: GraphmlOptions = {}): stri
     suppressEmptyNode: true,
   });
   return builder.build(document);
-}
-
-/** XML 1.0 cannot hold most control characters, even escaped: drop them (paths never need them). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-
-export function xmlText(text: string): string {
-  return text.replace(CONTROL, "");
 }

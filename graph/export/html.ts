@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InternalError } from "../../errors/index.js";
 import { graphologyOf, type InfraGraph } from "../infra-graph.js";
+import { htmlText } from "./escape.js";
 import { PAYLOAD_ELEMENT_ID, type PagePayload } from "./html-payload.js";
 import { initialLayout } from "./layout.js";
 
@@ -37,8 +38,12 @@ export function toHtml(graph: InfraGraph, options: HtmlOptions = {}): string {
   const title = options.title ?? "infra graph";
   const client = options.clientScript ?? loadHtmlClient();
   const payload: PagePayload = { format: "infra-graph/1", title, graph: pageGraph(graph) };
-  // `<` escaped as \u003c: the JSON can then never close its <script> element early.
-  const data = JSON.stringify(payload).replace(/</g, "\\u003c");
+  // `<` escaped as \u003c: the JSON can then never close its <script> element early; line
+  // separators escaped so no reader of the page source trips on them.
+  const data = JSON.stringify(payload).replace(
+    /[<\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
   const script = client.replace(/<\/script/gi, "<\\/script");
   return `<!doctype html>
 <html lang="en">
@@ -46,12 +51,12 @@ export function toHtml(graph: InfraGraph, options: HtmlOptions = {}): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:">
-<title>${escapeHtml(title)}</title>
+<title>${htmlText(title)}</title>
 <style>${PAGE_CSS}</style>
 </head>
 <body>
 <aside id="sidebar">
-<h1>${escapeHtml(title)}</h1>
+<h1>${htmlText(title)}</h1>
 <input id="search" type="search" placeholder="Find a host, module or path…" autocomplete="off" aria-label="Search">
 <ul id="results" aria-label="Matches"></ul>
 <section id="details" aria-live="polite"><p class="hint">Click a node or search for one.</p></section>
@@ -86,10 +91,6 @@ function pageGraph(graph: InfraGraph): PagePayload["graph"] {
     nodes,
     edges,
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 const PAGE_CSS = `

@@ -2,6 +2,7 @@
 // Mermaid gets slow and unreadable beyond a few hundred nodes.
 import type { InfraGraph } from "../infra-graph.js";
 import { EDGE_STYLE, NODE_KINDS, NODE_STYLE } from "../kinds.js";
+import { mermaidLabel } from "./escape.js";
 
 export interface MermaidOptions {
   /** Label edges with their kind (reads, lists, …); on by default. */
@@ -33,16 +34,5 @@ export function toMermaid(graph: InfraGraph, options: MermaidOptions = {}): stri
   return `${lines.join("\n")}\n`;
 }
 
-/**
- * Text safe inside a quoted Mermaid label: Mermaid decodes `#name;` and `#code;` entities, so `#`
- * itself is escaped first, then quotes and the characters Mermaid would read as markup.
- */
-export function escapeLabel(text: string): string {
-  return text
-    .replace(/#/g, "#35;")
-    .replace(/"/g, "#quot;")
-    .replace(/</g, "#lt;")
-    .replace(/>/g, "#gt;")
-    .replace(/`/g, "#96;")
-    .replace(/[\r\n]+/g, " ");
-}
+/** A quoted Mermaid label's text (escape.ts `mermaidLabel`). */
+export const escapeLabel = mermaidLabel;
