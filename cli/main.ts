@@ -35,15 +35,19 @@ export async function main(argv: string[]): Promise<number> {
   const stderr = outOf(process.stderr);
   const controller = new AbortController();
   let interrupted = false;
-  const onSigint = () => {
+  // A closed terminal (SIGHUP) or pipe must not turn a write into a crash on the way out.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+  const onSigint = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write("\ninterrupting: stopping evaluations (Ctrl-C again to force)\n");
+    if (signal !== "SIGHUP")
+      process.stderr.write("\ninterrupting: stopping evaluations (Ctrl-C again to force)\n");
     controller.abort();
     setTimeout(() => process.exit(130), 5000).unref();
   };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  // Ctrl-C, kill and a closed terminal all cancel: nix processes are stopped, the cache is kept.
+  const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of SIGNALS) process.on(signal, onSigint);
 
   let debug = argv.includes("--debug");
   let exitCode = 0;
@@ -253,8 +257,7 @@ a "result" line per re-evaluated target, and {"type":"idle"}.`,
     );
     return ExitCode.internal;
   } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    for (const signal of SIGNALS) process.off(signal, onSigint);
   }
 }
 

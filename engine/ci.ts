@@ -158,8 +158,8 @@ export interface CiReport {
 
 export async function runCi(ctx: EngineContext, ciOptions: CiOptions): Promise<CiReport> {
   const ws = await ctx.openWorkspace();
-  const { hosts: targets } = await ctx.discover(ws);
-  const selected = selectTargets(targets, ciOptions.names ?? [], ctx.config.groups);
+  const { hosts: targets, errors } = await ctx.discover(ws);
+  const selected = selectTargets(targets, ciOptions.names ?? [], ctx.config.groups, errors);
   const samples = new Map<string, { times: number[]; rss: number[] }>();
   const last = new Map<string, HostResult>();
   const sample = async (chosen: Target[]) => {

@@ -3,7 +3,7 @@
 // it never reads process.argv, never prints and never exits.
 import { readFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { evaluatorKey, repoCacheName, sha256 } from "../cache/key.js";
 import { openLmdbStore } from "../cache/open.js";
 import type { CacheStats } from "../cache/records.js";
@@ -16,10 +16,11 @@ import { type CiOptions, type CiReport, runCi } from "./ci.js";
 import type { InfraConfig } from "./fleet/config.js";
 import { discoverTargets, type HostsReport } from "./fleet/discover.js";
 import { loadConfig } from "./fleet/load-config.js";
-import { selectTargets } from "./fleet/select.js";
+import { checkGroups, selectTargets } from "./fleet/select.js";
 import { checkNixVersion, detectNix, knownNix, type NixInfo, nixBinaryStamp } from "./nix/detect.js";
 import { loaderPath } from "./nix/loader.js";
 import type { Limits } from "./nix/process.js";
+import { removeAbandoned } from "./nix/reaper.js";
 import { Workspace } from "./repo/workspace.js";
 import type { EngineContext } from "./run/context.js";
 import { type EngineListener, EventBus } from "./run/events.js";
@@ -74,10 +75,10 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** $INFRA_CACHE_DIR, then $XDG_CACHE_HOME/infra, then ~/.cache/infra (an empty variable is unset). */
 export function defaultCacheRoot(): string {
-  return (
-    process.env.INFRA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "infra")
-  );
+  const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
+  return env("INFRA_CACHE_DIR") ?? join(env("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "infra");
 }
 
 /** Nix's identity without running it when the binary is unchanged since last time. */
@@ -100,12 +101,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // The folder is checked before anything (a cache) is created for it.
   const repoDir = Workspace.resolveRepoDir(options.repo);
   const config = await loadConfig(repoDir);
-  const cacheRoot = options.cacheDir ?? defaultCacheRoot();
+  if (options.cacheDir !== undefined && options.cacheDir.trim() === "") {
+    // An empty path would put the cache in the current folder, inside the repository.
+    throw new UsageError("--cache-dir needs a folder, got an empty path", {
+      hints: ["Leave it out for the default (~/.cache/infra), or name a folder."],
+    });
+  }
+  const cacheRoot = resolve(options.cacheDir ?? defaultCacheRoot());
   const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });
   const nix = await resolveNix(store);
   const tooOld = checkNixVersion(nix.version);
   if (tooOld) throw new UsageError(tooOld, { hints: ["Install a newer Nix (2.8 or later)."] });
 
+  // Folders a killed infra left behind (its reaper already stopped its nix processes).
+  void removeAbandoned();
   const loader = loaderPath();
   const evaluator = evaluatorKey({
     nixVersion: nix.version,
@@ -141,6 +150,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         signal: options.signal,
       });
       checkSignal();
+      checkGroups(report.hosts, config.groups);
       events.emit({ type: "discovered", flakes: report.flakes, targets: report.hosts.length });
       return { hosts: report.hosts, errors: report.errors };
     },
@@ -177,7 +187,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const started = performance.now();
       const ws = await ctx.openWorkspace();
       const { hosts: targets, errors } = await ctx.discover(ws);
-      const selected = selectTargets(targets, evalOptions.names ?? [], config.groups);
+      const selected = selectTargets(targets, evalOptions.names ?? [], config.groups, errors);
       events.emit({ type: "plan", total: selected.length });
       const hosts = await ctx.runRound(ws, selected, {
         noCache: evalOptions.noCache === true || evalOptions.exact === true,

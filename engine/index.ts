@@ -12,6 +12,7 @@ export {
   type EvaluateOptions,
 } from "./engine.js";
 export type { InfraConfig } from "./fleet/config.js";
+export { BOUNDS } from "./fleet/config-defaults.js";
 export type { HostsReport } from "./fleet/discover.js";
 export type { Target, TargetKind } from "./fleet/targets.js";
 export type { EngineEvent, EngineListener } from "./run/events.js";

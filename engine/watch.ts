@@ -14,6 +14,7 @@ import { isLockPath, splitInputKey } from "./repo/lock.js";
 import { parentOf } from "./repo/paths.js";
 import type { Workspace } from "./repo/workspace.js";
 import type { EngineContext } from "./run/context.js";
+import { removedResult } from "./run/result.js";
 
 export interface WatchOptions {
   names?: string[];
@@ -95,7 +96,8 @@ export async function watchFleet(ctx: EngineContext, options: WatchOptions): Pro
   const debounceMs = options.debounceMs ?? 80;
   const { watch } = await import("chokidar");
   // Names are checked once up front, so a typo fails fast instead of watching nothing.
-  selectTargets((await ctx.discover(await ctx.openWorkspace())).hosts, names, ctx.config.groups);
+  const first = await ctx.discover(await ctx.openWorkspace());
+  selectTargets(first.hosts, names, ctx.config.groups, first.errors);
 
   const lastDeps = (target: Target) => ctx.store.traces(target.id)[0]?.deps;
   const reported = new Map<string, string>();
@@ -218,7 +220,14 @@ export async function watchFleet(ctx: EngineContext, options: WatchOptions): Pro
       pending.clear();
       ctx.events.emit({ type: "change", paths: paths.map((p) => ws.display(p)) });
       ws = await ctx.openWorkspace();
+      const before = targets;
       targets = await watchedTargets(ctx, ws, names);
+      // A target that is gone (git rm, a branch without it) is reported once, as removed.
+      const now = new Set(targets.map((t) => t.id));
+      for (const gone of before.filter((t) => !now.has(t.id))) {
+        reported.delete(gone.name);
+        ctx.events.emit({ type: "result", result: removedResult(gone) });
+      }
       await settle({ emitCached: false, hints: batch });
       if (pending.size === 0) ctx.events.emit({ type: "idle" });
       else {

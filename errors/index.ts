@@ -60,6 +60,13 @@ export class EnvironmentError extends InfraError {
   }
 }
 
+/** A flake does not evaluate, so what was asked of it cannot be answered: exit 1, as a failed evaluation. */
+export class FlakeError extends InfraError {
+  constructor(message: string, options?: InfraErrorOptions) {
+    super("E_FLAKE", message, ExitCode.failed, options);
+  }
+}
+
 /** The run was cancelled (Ctrl-C, AbortSignal). */
 export class InterruptedError extends InfraError {
   constructor(message = "interrupted") {

@@ -1,5 +1,5 @@
 import type { CliContext } from "../context.js";
-import { openEngine, positive, writeJson } from "../context.js";
+import { numberOption, openEngine, writeJson } from "../context.js";
 
 export async function cacheCommand(
   ctx: CliContext,
@@ -17,8 +17,8 @@ export async function cacheCommand(
         );
       }
     } else if (action === "prune") {
-      const keep = (await positive("--keep", flags.keep)) ?? 4;
-      const olderThanDays = await positive("--older-than", flags.olderThan);
+      const keep = (await numberOption("--keep", flags.keep, { integer: true, min: 1 })) ?? 4;
+      const olderThanDays = await numberOption("--older-than", flags.olderThan);
       const removed = engine.cachePrune({ keepTraces: keep, keepHistory: 100, olderThanDays });
       if (ctx.options.json) writeJson(ctx, { removed });
       else ctx.stdout.write(`removed ${removed.traces} traces and ${removed.history} history records\n`);

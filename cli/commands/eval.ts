@@ -1,6 +1,6 @@
 import type { EvalReport } from "../../engine/index.js";
 import type { CliContext } from "../context.js";
-import { openEngine, positive, writeJson } from "../context.js";
+import { numberOption, OPTION_RULES, openEngine, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
 import { createProgress } from "../render/progress.js";
 import { formatMs, makeStyle, type Style, statusMark } from "../render/style.js";
@@ -41,9 +41,9 @@ function renderTable(report: EvalReport, stream: Out, style: Style): void {
 
 export async function evalCommand(ctx: CliContext, names: string[], flags: EvalFlags): Promise<number> {
   const engine = await openEngine(ctx, {
-    jobs: await positive("--jobs", flags.jobs),
-    timeoutSeconds: await positive("--timeout", flags.timeout),
-    memoryMB: await positive("--max-memory", flags.maxMemory),
+    jobs: await numberOption("--jobs", flags.jobs, await OPTION_RULES.jobs()),
+    timeoutSeconds: await numberOption("--timeout", flags.timeout, await OPTION_RULES.timeout()),
+    memoryMB: await numberOption("--max-memory", flags.maxMemory, await OPTION_RULES.maxMemory()),
   });
   const progress = createProgress(ctx.stderr, { quietCached: true });
   const off = engine.on((e) => progress.handle(e));

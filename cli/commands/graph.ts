@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { CliContext } from "../context.js";
-import { openEngine, positive, writeJson } from "../context.js";
+import { numberOption, openEngine, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
@@ -39,7 +39,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
       hints: [`Use one of: ${FORMATS.join(", ")}.`],
     });
   }
-  const depth = (await positive("--depth", flags.depth)) ?? 2;
+  const depth = (await numberOption("--depth", flags.depth, { integer: true, min: 0 })) ?? 2;
   const engine = await openEngine(ctx);
   try {
     const graphLib = await import("../../graph/index.js");
@@ -73,7 +73,10 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
       return violations.length > 0 ? 1 : 0;
     }
     if (flags.top !== undefined) {
-      const n = typeof flags.top === "string" ? ((await positive("--top", flags.top)) ?? 20) : 20;
+      const n =
+        typeof flags.top === "string"
+          ? ((await numberOption("--top", flags.top, { integer: true, min: 1 })) ?? 20)
+          : 20;
       const top = graphLib.topModules(full, n);
       if (ctx.options.json) writeJson(ctx, { modules: top.map((m) => ({ path: m.path, hosts: m.hosts })) });
       else for (const m of top) ctx.stdout.write(`${String(m.hosts).padStart(5)}  ${oneLine(m.path)}\n`);
@@ -102,7 +105,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
     if (flags.out) {
       writeFileSync(flags.out, text);
       ctx.human.write(`wrote ${flags.out} (${format}, ${graph.order} nodes, ${graph.size} edges)\n`);
-    } else ctx.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    } else ctx.stdout.file(text.endsWith("\n") ? text : `${text}\n`);
     return 0;
   } finally {
     await engine.close();

@@ -1,5 +1,5 @@
 import type { CliContext } from "../context.js";
-import { openEngine, positive } from "../context.js";
+import { numberOption, OPTION_RULES, openEngine } from "../context.js";
 import { jsonLines, liveTable, plainLines } from "../render/watch.js";
 
 export async function watchCommand(
@@ -7,7 +7,9 @@ export async function watchCommand(
   names: string[],
   flags: { debounce?: string; jobs?: string },
 ): Promise<number> {
-  const engine = await openEngine(ctx, { jobs: await positive("--jobs", flags.jobs) });
+  const engine = await openEngine(ctx, {
+    jobs: await numberOption("--jobs", flags.jobs, await OPTION_RULES.jobs()),
+  });
   const render = ctx.options.json
     ? jsonLines(ctx.stdout, ctx.stderr)
     : ctx.stdout.isTTY
@@ -17,7 +19,7 @@ export async function watchCommand(
   try {
     await engine.watch({
       names,
-      debounceMs: await positive("--debounce", flags.debounce),
+      debounceMs: await numberOption("--debounce", flags.debounce, await OPTION_RULES.debounce()),
       signal: ctx.signal,
     });
     return 130;

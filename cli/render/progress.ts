@@ -13,7 +13,7 @@ export function createProgress(stream: Out, options: { quietCached?: boolean } =
   const style = makeStyle(stream);
   const started = performance.now();
   const running = new Map<string, number>();
-  const counts = { evaluated: 0, cached: 0, failed: 0 };
+  const counts = { evaluated: 0, cached: 0, failed: 0, removed: 0 };
   let total: number | undefined;
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;

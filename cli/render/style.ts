@@ -30,7 +30,8 @@ export function formatMs(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** ✓ evaluated, · cached, ✗ failed. */
+/** ✓ evaluated, · cached, ✗ failed, − removed. */
 export function statusMark(status: string, style: Style): string {
+  if (status === "removed") return style.yellow("−");
   return status === "failed" ? style.red("✗") : status === "cached" ? style.gray("·") : style.green("✓");
 }

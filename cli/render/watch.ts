@@ -87,12 +87,15 @@ export function liveTable(out: Out): WatchRenderer {
       rows.set(event.name, { state: "evaluating", trigger, since: performance.now() });
     else if (event.type === "result") {
       const r = event.result;
-      rows.set(r.name, {
-        state: r.status === "failed" ? "failed" : r.status === "cached" ? "cached" : "ok",
-        trigger: r.fromCache ? "cache" : trigger,
-        result: r,
-        since: 0,
-      });
+      // A removed target leaves the table.
+      if (r.status === "removed") rows.delete(r.name);
+      else
+        rows.set(r.name, {
+          state: r.status === "failed" ? "failed" : r.status === "cached" ? "cached" : "ok",
+          trigger: r.fromCache ? "cache" : trigger,
+          result: r,
+          since: 0,
+        });
     } else if (event.type === "change")
       trigger =
         event.paths.slice(0, 2).map(oneLine).join(", ") +

@@ -9,6 +9,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { z } from "zod";
+import { BOUNDS } from "./config-defaults.js";
 
 const name = z.string().min(1);
 const glob = z.string().min(1);
@@ -39,8 +40,8 @@ export const configSchema = z
       .default({}),
     limits: z
       .object({
-        timeoutSeconds: z.number().positive().default(300),
-        memoryMB: z.number().int().positive().default(4096),
+        timeoutSeconds: z.number().positive().max(BOUNDS.timeoutSeconds).default(300),
+        memoryMB: z.number().int().positive().max(BOUNDS.memoryMB).default(4096),
       })
       .strict()
       .default({ timeoutSeconds: 300, memoryMB: 4096 }),

@@ -1,8 +1,8 @@
 // The one place that starts a nix process: its environment, its limits, tracing and memory
 // measurement, and how to stop it. Knows nothing about caches, graphs or targets.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { guard, release, tempDir } from "./reaper.js";
 
 /**
  * Settings infra's own nix processes run with: flakes on, single-user friendly, and no NIX_PATH
@@ -59,10 +59,11 @@ function gcEnv(memoryMB: number): Record<string, string> {
 
 /**
  * Runs one nix process (optionally under strace and GNU time) in its own process group, so a
- * timeout or cancellation kills the whole tree, never leaving a nix process behind.
+ * timeout or cancellation kills the whole tree, never leaving a nix process behind; the reaper
+ * (reaper.ts) kills it when infra itself dies.
  */
 export async function runNix(options: RunNixOptions): Promise<RunNixResult> {
-  const dir = await mkdtemp(join(tmpdir(), "infra-run-"));
+  const dir = await tempDir("run");
   const traceFile = join(dir, "trace");
   const timeFile = join(dir, "time");
   const argv: string[] = [];
@@ -95,6 +96,7 @@ export async function runNix(options: RunNixOptions): Promise<RunNixResult> {
     stdin: "ignore",
     maxBuffer: 256 * 1024 * 1024,
   });
+  if (child.pid !== undefined) guard(child.pid);
   const killTree = (why: RunNixResult["ended"]) => {
     if (ended === "exited") ended = why;
     try {
@@ -131,9 +133,12 @@ export async function runNix(options: RunNixOptions): Promise<RunNixResult> {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
     // Whatever happened, nothing of this run may outlive it.
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    } catch {}
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+      release(child.pid);
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,9 @@
 // What changed, as `affected` asks it: paths named on the command line, or a git range, turned
 // into path changes and the lock-file inputs they changed. Nothing here evaluates.
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Dependency } from "../../cache/records.js";
 import type { PathChange } from "../invalidation.js";
+import { lstatOrUndefined } from "./file-hasher.js";
 import { changesSince, headDiffers, inHead, isDirty, showAt } from "./git.js";
 import {
   diffLocks,
@@ -88,7 +89,9 @@ export async function changesFromPaths(
       out.ignored.push({ path: abs, why: "outside the repository" });
       continue;
     }
-    const exists = existsSync(abs);
+    // lstat, not stat: a symlink is there even when it points nowhere (or at itself).
+    const st = lstatOrUndefined(abs);
+    const exists = st !== undefined;
     const tracked = ws.snapshot.isTrackedPath(rel);
     let change: PathChange["change"];
     if (tracked && exists) change = (await inHead(ws.top, rel)) || !ws.isGit ? "modified" : "added";
@@ -102,7 +105,7 @@ export async function changesFromPaths(
     }
     out.changes.push({ path: ws.display(rel), change });
     // A folder stands for everything tracked below it.
-    if (exists && statSync(abs).isDirectory() && ws.tracked) {
+    if (st?.isDirectory() && ws.tracked) {
       for (const file of ws.tracked.files) {
         if (rel === "" || file.startsWith(`${rel}/`))
           out.changes.push({ path: ws.display(file), change: "modified" });

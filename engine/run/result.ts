@@ -17,7 +17,8 @@ export interface DependencyView {
   path: string;
 }
 
-export type HostStatus = "evaluated" | "cached" | "failed";
+/** `removed` only in watch: the target is gone (`git rm`, a branch switch). */
+export type HostStatus = "evaluated" | "cached" | "failed" | "removed";
 
 export interface HostResult {
   name: string;
@@ -114,6 +115,26 @@ export function hostResult(target: Target, result: JobResult, ws: Workspace): Ho
     ...(Object.keys(e.meta).length > 0 ? { meta: e.meta } : {}),
     dependencies: result.deps.map((d) => dependencyView(d, display)),
     error: e.error ? errorView(ws, e.error) : null,
+  };
+}
+
+/** What watch reports for a target that no longer exists. */
+export function removedResult(target: Target): HostResult {
+  return {
+    name: target.name,
+    kind: target.kind,
+    attr: target.attr,
+    flake: target.flake,
+    status: "removed",
+    drvPath: null,
+    outPath: null,
+    durationMs: 0,
+    evaluationMs: 0,
+    maxRssKb: null,
+    fromCache: false,
+    mode: "none",
+    dependencies: [],
+    error: null,
   };
 }
 

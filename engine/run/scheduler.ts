@@ -2,9 +2,7 @@
 // workspace, engine/invalidation.ts firstStale), evaluates the misses on the pool, and records
 // what they read. The only writer of the cache.
 import { setMaxListeners } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { traceId } from "../../cache/key.js";
 import {
   type Dependency,
@@ -17,6 +15,7 @@ import type { CacheStore } from "../../cache/store.js";
 import { type Change, firstStale } from "../invalidation.js";
 import type { NixInfo } from "../nix/detect.js";
 import type { Limits } from "../nix/process.js";
+import { tempDir } from "../nix/reaper.js";
 import type { GitState } from "../repo/git.js";
 import type { Workspace } from "../repo/workspace.js";
 import type { EvalTask, WorkerReply } from "../worker/protocol.js";
@@ -97,9 +96,10 @@ export class Scheduler {
           continue;
         }
         // A miss goes to the pool at once, while the remaining lookups go on.
-        setup ??= Promise.all([mkdtemp(join(tmpdir(), "infra-markers-")), ws.gitState()]).then(
-          ([markerDir, git]) => ({ markerDir, git }),
-        );
+        setup ??= Promise.all([tempDir("markers"), ws.gitState()]).then(([markerDir, git]) => ({
+          markerDir,
+          git,
+        }));
         evaluations.push(this.evaluateJob(ws, job, await setup, run.signal, options));
       }
       store.putFileStats(ws.snapshot.hasher.fresh);

@@ -13,6 +13,14 @@ export function visible(text: string): string {
   return text.replace(CONTROL, shown);
 }
 
+/** In JSON these are legal raw; escaped, a script reads the same string and a terminal shows text. */
+const JSON_RISKY = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with the characters a terminal could obey written as `\uXXXX` escapes. */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(JSON_RISKY, (c) => `\\u${hex(c, 4)}`);
+}
+
 /**
  * Characters XML 1.0 cannot hold even escaped (most C0 controls, U+FFFE/U+FFFF, lone
  * surrogates), and the ones a reader's terminal could obey, shown as `\x1b`-style text. `&`, `<`

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InternalError } from "../../errors/index.js";
 import { graphologyOf, type InfraGraph } from "../infra-graph.js";
-import { htmlText } from "./escape.js";
+import { htmlText, jsonText } from "./escape.js";
 import { PAYLOAD_ELEMENT_ID, type PagePayload } from "./html-payload.js";
 import { initialLayout } from "./layout.js";
 
@@ -38,12 +38,9 @@ export function toHtml(graph: InfraGraph, options: HtmlOptions = {}): string {
   const title = options.title ?? "infra graph";
   const client = options.clientScript ?? loadHtmlClient();
   const payload: PagePayload = { format: "infra-graph/1", title, graph: pageGraph(graph) };
-  // `<` escaped as \u003c: the JSON can then never close its <script> element early; line
-  // separators escaped so no reader of the page source trips on them.
-  const data = JSON.stringify(payload).replace(
-    /[<\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  // `<` escaped as \u003c: the JSON can then never close its <script> element early (jsonText
+  // escapes what a terminal printing the page could obey).
+  const data = jsonText(payload).replace(/</g, "\\u003c");
   const script = client.replace(/<\/script/gi, "<\\/script");
   return `<!doctype html>
 <html lang="en">

@@ -1,5 +1,6 @@
 // JSON: graphology's serialisation, so `Graph.from(JSON.parse(text))` rebuilds the graph.
 import { graphologyOf, type InfraGraph } from "../infra-graph.js";
+import { jsonText } from "./escape.js";
 
 /** The format tag at the top of the JSON export; bump when the shape changes. */
 export const JSON_FORMAT = "infra-graph/1";
@@ -17,5 +18,5 @@ export interface JsonOptions {
  */
 export function toJson(graph: InfraGraph, options: JsonOptions = {}): string {
   const serialised = graphologyOf(graph).export();
-  return JSON.stringify({ format: JSON_FORMAT, ...serialised }, null, options.indent || undefined);
+  return jsonText({ format: JSON_FORMAT, ...serialised }, options.indent || undefined);
 }
