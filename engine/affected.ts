@@ -239,7 +239,7 @@ function toGraphInput(ws: Workspace, traces: TargetTrace[]): GraphInput {
 
 export async function runAffected(ctx: EngineContext, options: AffectedOptions): Promise<AffectedReport> {
   let ws = await ctx.openWorkspace();
-  let { hosts: targets } = await ctx.discover(ws);
+  let { hosts: targets } = await ctx.discover(ws, { lastKnown: true });
   if (options.evaluate) {
     const unknown = targets.filter((t) => ctx.store.traces(t.id).length === 0);
     if (unknown.length > 0) {
@@ -248,7 +248,7 @@ export async function runAffected(ctx: EngineContext, options: AffectedOptions):
       });
       ctx.checkSignal();
       ws = await ctx.openWorkspace();
-      targets = (await ctx.discover(ws)).hosts;
+      targets = (await ctx.discover(ws, { lastKnown: true })).hosts;
     }
   }
   const traces = await collectTraces(ctx, ws, targets);

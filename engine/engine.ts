@@ -142,12 +142,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events,
     signal: options.signal,
     openWorkspace: () => Workspace.open(repoDir, store.files),
-    async discover(ws) {
+    async discover(ws, discoverOptions = {}) {
       const report = await discoverTargets(ws, {
         scheduler,
         ignore: config.ignore,
         meta,
         signal: options.signal,
+        lastKnown: discoverOptions.lastKnown
+          ? (jobId) => store.traces(jobId).find((t) => t.evaluation.targets)?.evaluation.targets
+          : undefined,
       });
       checkSignal();
       checkGroups(report.hosts, config.groups);

@@ -1,4 +1,5 @@
 // Finding targets: every flake's configurations, listed by a traced, cached evaluation.
+import type { TargetList } from "../../cache/records.js";
 import { ConfigError } from "../../errors/index.js";
 import type { Workspace } from "../repo/workspace.js";
 import { listJob } from "../run/job.js";
@@ -16,6 +17,11 @@ export interface DiscoverContext {
   ignore: string[];
   meta: Record<string, string[]>;
   signal?: AbortSignal | undefined;
+  /**
+   * For a flake that cannot be listed now, the targets its last successful listing found
+   * (`affected` asks which targets a change reaches, and a broken flake.lock reaches them all).
+   */
+  lastKnown?: ((jobId: string) => TargetList | undefined) | undefined;
 }
 
 export async function discoverTargets(
@@ -40,13 +46,14 @@ export async function discoverTargets(
   const raw: RawTarget[] = [];
   const errors: FlakeFailure[] = [];
   for (const { job, evaluation } of results) {
+    let list = evaluation.targets;
     if (evaluation.error) {
       errors.push({ flake: job.label, error: errorView(ws, evaluation.error) });
-      continue;
+      list = ctx.lastKnown?.(job.id);
+      if (list === undefined) continue;
     }
-    const list = evaluation.targets!;
     for (const kind of Object.keys(KINDS) as TargetKind[]) {
-      for (const attrName of list[KINDS[kind].set]) {
+      for (const attrName of list![KINDS[kind].set]) {
         raw.push({ kind, attrName, flake: job.label, flakeDir: job.flakeDir, flakeRel: job.flakeRel });
       }
     }

@@ -17,8 +17,11 @@ export interface EngineContext {
   events: EventBus;
   signal: AbortSignal | undefined;
   openWorkspace(): Promise<Workspace>;
-  /** Every target of every flake (listing is itself a cached evaluation). */
-  discover(ws: Workspace): Promise<HostsReport>;
+  /**
+   * Every target of every flake (listing is itself a cached evaluation). `lastKnown`: for a
+   * flake that cannot be listed now, the targets its last successful listing found.
+   */
+  discover(ws: Workspace, options?: { lastKnown?: boolean }): Promise<HostsReport>;
   /** Evaluates targets (cache first); results in the order given. */
   runRound: RunRound;
   /** Throws InterruptedError when the engine's signal aborted. */

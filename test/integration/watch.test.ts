@@ -1,9 +1,9 @@
 // issue 5's acceptance: a real `infra watch --json`, driven through its output lines.
-import { execFileSync } from "node:child_process";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInfra } from "../helpers/cli.js";
 import { nixEvalSet } from "../helpers/nix.js";
+import { processesWith } from "../helpers/proc.js";
 import { makeRepo, type Repo } from "../helpers/repo.js";
 import { type WatchLine, WatchSession } from "../helpers/watch.js";
 
@@ -38,10 +38,7 @@ afterAll(async () => {
 
 /** nix processes evaluating `target` of this repo (their request names the target). */
 function nixProcessesFor(target: string): string[] {
-  const out = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-  return out
-    .split("\n")
-    .filter((l) => l.includes("nix-instantiate") && l.includes(repo.dir) && l.includes(`"${target}"`));
+  return processesWith(repo.dir).filter((l) => l.includes("nix-instantiate") && l.includes(`"${target}"`));
 }
 
 /** Polls a condition the system gives no event for (a process appearing), with a deadline. */
@@ -178,16 +175,10 @@ describe("infra watch --json", () => {
   it("SIGINT exits 130, leaves no nix process, and the next infra eval is fully cached", async () => {
     const code = await session.stop("SIGINT");
     expect(code).toBe(130);
-    const left = execFileSync(
-      "sh",
-      [
-        "-c",
-        `ps -eo args | grep -E "nix-instantiate|nix eval" | grep -F "${repo.dir}" | grep -v grep || true`,
-      ],
-      {
-        encoding: "utf8",
-      },
-    );
+    // Read from /proc: slim images have no `ps`.
+    const left = processesWith(repo.dir)
+      .filter((args) => /nix-instantiate|nix eval/.test(args))
+      .join("\n");
     expect(left.trim()).toBe("");
     const r = await runInfra(["eval", "--json", "--repo", repo.dir, "--cache-dir", cache()]);
     expect(r.json.summary.evaluated).toBe(0);
