@@ -1,6 +1,22 @@
-// What every command gets: parsed global options, output streams and a cancellation signal.
+// What every command gets: parsed global options, output streams, the folder it runs in, and a
+// cancellation signal. The same for a command run in this process and one run by a server.
+import { resolve } from "node:path";
 import type { Engine, EngineOptions } from "../engine/index.js";
 import type { Out } from "./render/terminal.js";
+
+/** Where a command's engine comes from: a server lends its resident one. */
+export type EngineProvider = (options: EngineOptions) => Promise<Engine>;
+
+/** What the command line runs with (this process's, or a client's through a server). */
+export interface CliIO {
+  stdout: Out;
+  stderr: Out;
+  /** The folder relative paths on the command line are relative to. */
+  cwd: string;
+  env: Record<string, string | undefined>;
+  signal: AbortSignal;
+  engines?: EngineProvider | undefined;
+}
 
 export interface GlobalOptions {
   repo?: string;
@@ -16,16 +32,30 @@ export interface CliContext {
   signal: AbortSignal;
   /** Where human-readable output goes: stderr when --json owns stdout. */
   human: Out;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  engines?: EngineProvider | undefined;
+}
+
+/** A path from the command line, absolute. */
+export function pathArg(ctx: CliContext, path: string): string {
+  return resolve(ctx.cwd, path);
 }
 
 export async function openEngine(ctx: CliContext, extra: Partial<EngineOptions> = {}): Promise<Engine> {
-  const { createEngine } = await import("../engine/index.js");
-  return createEngine({
-    repo: ctx.options.repo ?? process.cwd(),
-    cacheDir: ctx.options.cacheDir,
+  const options: EngineOptions = {
+    repo: pathArg(ctx, ctx.options.repo ?? "."),
+    cacheDir:
+      ctx.options.cacheDir === undefined || ctx.options.cacheDir === ""
+        ? ctx.options.cacheDir
+        : pathArg(ctx, ctx.options.cacheDir),
     signal: ctx.signal,
+    env: ctx.env,
     ...extra,
-  });
+  };
+  if (ctx.engines) return ctx.engines(options);
+  const { createEngine } = await import("../engine/index.js");
+  return createEngine(options);
 }
 
 export function writeJson(ctx: CliContext, value: unknown): void {

@@ -1,43 +1,15 @@
 #!/usr/bin/env node
-// infra's command line: parses, dispatches to a command, and maps errors to exit codes in one
-// place. Commands load lazily, so `infra --help` never opens a cache or starts Nix.
-import { Command, CommanderError } from "commander";
-import pkg from "../package.json" with { type: "json" };
-import type { CliContext, GlobalOptions } from "./context.js";
-import { formatFatal } from "./render/error.js";
-import { makeStyle } from "./render/style.js";
+// The infra process: wires signals and the real streams to the command line (run.ts), or hands
+// the whole command to a warm server when one runs for this repository (client.ts).
+import type { CliIO } from "./context.js";
 import { outOf } from "./render/terminal.js";
 
-const EXAMPLES = `
-Examples:
-  infra hosts                      list every NixOS, nix-darwin and home-manager target
-  infra eval                       evaluate everything; only what changed runs Nix again
-  infra eval web1 db1 --json       evaluate two hosts, machine-readable
-  infra affected modules/base.nix  which targets a change reaches (from the recorded traces)
-  infra graph --out fleet.html     an interactive picture of who depends on what
-  infra watch                      keep every target current while you edit
-  infra ci --since origin/main     measure what a change affects against a baseline
-  infra cache stats                where the cache is and what it holds
-
-Every command takes --repo DIR (default: the current folder), --json and --cache-dir DIR.
-Exit codes: 0 ok, 1 an evaluation failed, 2 usage or config error, 70 internal error, 130 interrupted.`;
-
-function withCommon(cmd: Command): Command {
-  return cmd
-    .option("--repo <dir>", "the fleet's folder (default: current folder)")
-    .option("--json", "machine-readable output on stdout")
-    .option("--cache-dir <dir>", "cache root (default: $INFRA_CACHE_DIR or ~/.cache/infra)")
-    .option("--debug", "show stack traces for errors");
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const stdout = outOf(process.stdout);
-  const stderr = outOf(process.stderr);
-  const controller = new AbortController();
-  let interrupted = false;
+async function main(argv: string[]): Promise<number> {
   // A closed terminal (SIGHUP) or pipe must not turn a write into a crash on the way out.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-  const onSigint = (signal: NodeJS.Signals) => {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
     if (signal !== "SIGHUP")
@@ -47,217 +19,22 @@ export async function main(argv: string[]): Promise<number> {
   };
   // Ctrl-C, kill and a closed terminal all cancel: nix processes are stopped, the cache is kept.
   const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const signal of SIGNALS) process.on(signal, onSigint);
-
-  let debug = argv.includes("--debug");
-  let exitCode = 0;
-  const ctxFor = (cmd: Command): CliContext => {
-    const options = cmd.optsWithGlobals() as GlobalOptions;
-    debug = options.debug === true;
-    return {
-      options,
-      stdout,
-      stderr,
-      human: options.json ? stderr : stdout,
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  try {
+    const { tryServer } = await import("./client.js");
+    const served = await tryServer(argv, controller.signal);
+    if (served !== undefined) return served;
+    const io: CliIO = {
+      stdout: outOf(process.stdout, process.env),
+      stderr: outOf(process.stderr, process.env),
+      cwd: process.cwd(),
+      env: process.env,
       signal: controller.signal,
     };
-  };
-
-  const program = new Command("infra")
-    .description("Fast, incremental evaluation of Nix fleets, with a dependency graph you can query.")
-    .version(pkg.version, "-V, --version", "print infra's version")
-    .exitOverride()
-    .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", EXAMPLES);
-  withCommon(program);
-
-  withCommon(program.command("hosts"))
-    .description("list the targets every flake in the repo defines")
-    .addHelpText(
-      "after",
-      `
-Targets are the entries of nixosConfigurations, darwinConfigurations and homeConfigurations in
-every tracked flake.nix below --repo. Names clash? Then kind:name, or <flake folder>#name.
-JSON: {"hosts":[{"name","kind","flake","attr"}]}`,
-    )
-    .action(async (_opts, cmd: Command) => {
-      const { hostsCommand } = await import("./commands/hosts.js");
-      exitCode = await hostsCommand(ctxFor(cmd));
-    });
-
-  withCommon(program.command("eval"))
-    .description("evaluate targets with real Nix, re-using every result whose inputs did not change")
-    .argument("[names...]", "targets (names, kind:name, flake#name or infra.json groups); default: all")
-    .option("-j, --jobs <n>", "parallel evaluations (default: number of cores)")
-    .option("--no-cache", "evaluate everything again (the results are still recorded)")
-    .option("--timeout <seconds>", "stop an evaluation after this long (default 300)")
-    .option("--max-memory <mb>", "memory limit per evaluation (default 4096)")
-    .option("--exact", "evaluate as `nix eval` does, from a store copy of the tree (slower; for checking)")
-    .addHelpText(
-      "after",
-      `
-Each target is evaluated in its own nix process while infra records every file, folder and
-flake input it read; the next run re-evaluates only targets whose recorded inputs changed.
-Failures are cached too, until something they read changes.
-
-JSON: {"hosts":[{"name","kind","attr","status":"evaluated"|"cached"|"failed","drvPath",
-       "outPath","durationMs","dependencies","error":{"message","file","line","column"}}],
-       "summary":{"evaluated","cached","failed","durationMs"}}
-Exit: 0 when every target evaluated, 1 when one failed.`,
-    )
-    .action(async (names: string[], opts, cmd: Command) => {
-      const { evalCommand } = await import("./commands/eval.js");
-      exitCode = await evalCommand(ctxFor(cmd), names, opts);
-    });
-
-  withCommon(program.command("affected"))
-    .description("which targets a change affects, answered from the recorded traces")
-    .argument("[paths...]", "changed paths (relative to the current folder)")
-    .option("--since <ref>", "everything that changed since this git ref (committed and not)")
-    .option("--eval", "evaluate never-evaluated targets first instead of reporting them as unknown")
-    .addHelpText(
-      "after",
-      `
-A target is affected when its last evaluation read a given path, listed the folder a path was
-added to or removed from, used a changed flake.lock input, or used self (every tracked file).
-Nothing is evaluated: targets never evaluated are reported as unknown (and counted as affected).
-
-JSON: {"hosts":[names],"reasons":{"<name>":["<path>"]},"unknown":[names],"changes":[...],"ignored":[...]}`,
-    )
-    .action(async (paths: string[], opts, cmd: Command) => {
-      const { affectedCommand } = await import("./commands/affected.js");
-      exitCode = await affectedCommand(ctxFor(cmd), paths, opts);
-    });
-
-  withCommon(program.command("graph"))
-    .description("export or analyse the dependency graph (hosts → modules → files → inputs)")
-    .option(
-      "--format <format>",
-      "dot | mermaid | graphml | gexf | json | html (default: from --out, else dot)",
-    )
-    .option("--out <file>", "write to a file instead of stdout")
-    .option("--focus <name|path>", "only the neighbourhood of a host, module, file or input")
-    .option("--depth <n>", "neighbourhood depth for --focus (default 2)")
-    .option("--top [n]", "modules ranked by how many targets read them (blast radius)")
-    .option("--orphans", "tracked .nix files that no target reads")
-    .option("--check", "check the layering rules of infra.json; exit 1 naming each offending import")
-    .addHelpText(
-      "after",
-      `
-Built from the recorded traces (run infra eval first); module → module imports come from a
-static scan of imports = [ ... ] lists. The html format is one self-contained interactive page.
-
-Examples:
-  infra graph --out fleet.html                 open it in a browser: search, click, explore
-  infra graph --focus modules/base.nix --format mermaid
-  infra graph --top 10
-  infra graph --check                          e.g. {"layering":[{"from":"programs/**","mustNotImport":"machines/**"}]}`,
-    )
-    .action(async (opts, cmd: Command) => {
-      const { graphCommand } = await import("./commands/graph.js");
-      exitCode = await graphCommand(ctxFor(cmd), opts);
-    });
-
-  withCommon(program.command("ci"))
-    .description("evaluate what changed and fail when a target's evaluation time or memory regresses")
-    .argument("[names...]", "targets to measure (default: all, or what --since affects)")
-    .option("--since <ref>", "measure only the targets affected by changes since this git ref")
-    .option("--baseline <file>", "baseline to compare with (default: infra-baseline.json in the repo folder)")
-    .option("--update-baseline", "write the measurements to the baseline file")
-    .option("--junit <file>", "write JUnit XML (one test case per measured target)")
-    .option("--summary <file>", "write a markdown summary for a pull-request comment")
-    .addHelpText(
-      "after",
-      `
-Each measured target is evaluated without the cache and its evaluation time and peak memory
-(the nix process's max RSS) are compared with the baseline, within the budgets of infra.json
-("ci": {"budget": {"timePercent", "timeMs", "memoryPercent", "memoryMB"}, "hosts": {...},
-"samples"}). A target is over budget only when both its relative and absolute growth exceed
-them; close calls are sampled again (up to "samples" times) and judged on the median.
-Exit 1 when an evaluation fails or a budget is broken.`,
-    )
-    .action(async (names: string[], opts, cmd: Command) => {
-      const { ciCommand } = await import("./commands/ci.js");
-      exitCode = await ciCommand(ctxFor(cmd), names, opts);
-    });
-
-  withCommon(program.command("watch"))
-    .description("evaluate, then re-evaluate exactly what each saved change affects")
-    .argument("[names...]", "targets to keep current (default: all)")
-    .option("--debounce <ms>", "quiet time after the last change before evaluating (default 80)")
-    .option("-j, --jobs <n>", "parallel evaluations (default: number of cores)")
-    .addHelpText(
-      "after",
-      `
-Watches exactly what the evaluations read (files, listed folders, flake.nix/flake.lock, and git's
-index so that \`git add\` is seen). A change to a target that is being evaluated cancels and
-re-queues it. Ctrl-C stops (exit 130); nix processes are killed and the cache stays consistent.
-
---json prints one object per line: {"type":"result",...eval's host fields} for the first
-evaluation, then {"type":"ready"}, and for each batch of changes {"type":"change","paths":[...]},
-a "result" line per re-evaluated target, and {"type":"idle"}.`,
-    )
-    .action(async (names: string[], opts, cmd: Command) => {
-      const { watchCommand } = await import("./commands/watch.js");
-      exitCode = await watchCommand(ctxFor(cmd), names, opts);
-    });
-
-  const cache = program.command("cache").description("inspect or reset the evaluation cache");
-  for (const [action, description] of [
-    ["stats", "where the cache is and how much it holds"],
-    ["prune", "drop old traces (keeps the newest --keep per target)"],
-    ["clear", "forget everything (results are computed again on the next run)"],
-  ] as const) {
-    const sub = withCommon(cache.command(action)).description(description);
-    if (action === "prune") {
-      sub.option("--keep <n>", "traces to keep per target (default 4)");
-      sub.option("--older-than <days>", "also drop traces not used for this many days");
-    }
-    sub.action(async (opts, cmd: Command) => {
-      const { cacheCommand } = await import("./commands/cache.js");
-      exitCode = await cacheCommand(ctxFor(cmd), action, opts);
-    });
-  }
-
-  try {
-    if (argv.length === 0) {
-      program.outputHelp({ error: true });
-      return 2;
-    }
-    await program.parseAsync(argv, { from: "user" });
-    return exitCode;
-  } catch (error) {
-    const style = makeStyle(stderr);
-    if (error instanceof CommanderError) {
-      // Help and --version are not errors; anything else commander rejects is a usage error.
-      return error.exitCode === 0 ||
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version"
-        ? 0
-        : 2;
-    }
-    const { isInfraError, ExitCode } = await import("../errors/index.js");
-    if (isInfraError(error)) {
-      if (error.exitCode === ExitCode.interrupted || controller.signal.aborted) return ExitCode.interrupted;
-      stderr.write(formatFatal(error, style, debug));
-      return error.exitCode;
-    }
-    if (controller.signal.aborted) return ExitCode.interrupted;
-    const err = error as Error;
-    stderr.write(
-      formatFatal(
-        {
-          message: `internal error: ${err?.message ?? String(error)}`,
-          hints: debug ? [] : ["Run again with --debug for details, and please report it."],
-          stack: err?.stack,
-        },
-        style,
-        debug,
-      ),
-    );
-    return ExitCode.internal;
+    const { runCli } = await import("./run.js");
+    return await runCli(argv, io);
   } finally {
-    for (const signal of SIGNALS) process.off(signal, onSigint);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 }
 

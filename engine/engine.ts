@@ -2,9 +2,10 @@
 // scheduler, pool and capabilities together. The CLI and the tests call the functions it returns;
 // it never reads process.argv, never prints and never exits.
 import { readFileSync } from "node:fs";
-import { availableParallelism, homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { evaluatorKey, repoCacheName, sha256 } from "../cache/key.js";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { evaluatorKey, sha256 } from "../cache/key.js";
+import { defaultCacheRoot, repoCacheDir } from "../cache/location.js";
 import { openLmdbStore } from "../cache/open.js";
 import type { CacheStats } from "../cache/records.js";
 import type { CacheStore } from "../cache/store.js";
@@ -42,6 +43,10 @@ export interface EngineOptions {
   memoryMB?: number | undefined;
   /** Stops everything in flight (nix processes are killed). */
   signal?: AbortSignal | undefined;
+  /** The environment to read INFRA_* and XDG settings from (default: this process's). */
+  env?: Record<string, string | undefined> | undefined;
+  /** Start the worker threads now and keep them (a resident server), not on first use. */
+  warm?: boolean | undefined;
 }
 
 export interface EvaluateOptions {
@@ -75,14 +80,8 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** $INFRA_CACHE_DIR, then $XDG_CACHE_HOME/infra, then ~/.cache/infra (an empty variable is unset). */
-export function defaultCacheRoot(): string {
-  const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
-  return env("INFRA_CACHE_DIR") ?? join(env("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "infra");
-}
-
 /** Nix's identity without running it when the binary is unchanged since last time. */
-async function resolveNix(store: CacheStore): Promise<NixInfo> {
+async function resolveNix(store: CacheStore, env: Record<string, string | undefined>): Promise<NixInfo> {
   const stamp = nixBinaryStamp();
   const known = stamp ? store.getMeta<{ version: string; system: string }>(`nix:${stamp}`) : undefined;
   let info: NixInfo;
@@ -91,28 +90,40 @@ async function resolveNix(store: CacheStore): Promise<NixInfo> {
     info = await detectNix();
     if (stamp) store.putMeta(`nix:${stamp}`, { version: info.version, system: info.system });
   }
-  if (process.env.INFRA_NO_STRACE === "1") info.strace = undefined;
+  if (env.INFRA_NO_STRACE === "1") info.strace = undefined;
   return info;
 }
 
-export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const events = new EventBus();
-  const warn = (message: string) => events.emit({ type: "warning", message });
+/** What stays warm between commands: the cache, Nix's identity, the loader, the worker pool. */
+export interface EngineCore {
+  readonly repoDir: string;
+  readonly cachePath: string;
+  readonly nix: NixInfo;
+  /** One command's engine: its own events, signal and limits, sharing this core. */
+  session(options: SessionOptions): Promise<Engine>;
+  close(): Promise<void>;
+}
+
+export type SessionOptions = Pick<EngineOptions, "jobs" | "timeoutSeconds" | "memoryMB" | "signal">;
+
+/** Opens one repository's cache, finds Nix and starts (lazily) the worker pool. */
+export async function openCore(options: EngineOptions): Promise<EngineCore> {
+  const env = options.env ?? process.env;
   // The folder is checked before anything (a cache) is created for it.
   const repoDir = Workspace.resolveRepoDir(options.repo);
-  const config = await loadConfig(repoDir);
   if (options.cacheDir !== undefined && options.cacheDir.trim() === "") {
     // An empty path would put the cache in the current folder, inside the repository.
     throw new UsageError("--cache-dir needs a folder, got an empty path", {
       hints: ["Leave it out for the default (~/.cache/infra), or name a folder."],
     });
   }
-  const cacheRoot = resolve(options.cacheDir ?? defaultCacheRoot());
-  const store = openLmdbStore(join(cacheRoot, repoCacheName(repoDir)), { onWarning: warn });
-  const nix = await resolveNix(store);
+  // Warnings raised while opening reach the first session's listeners.
+  const early: string[] = [];
+  const cacheRoot = resolve(options.cacheDir ?? defaultCacheRoot(env));
+  const store = openLmdbStore(repoCacheDir(cacheRoot, repoDir), { onWarning: (m) => early.push(m) });
+  const nix = await resolveNix(store, env);
   const tooOld = checkNixVersion(nix.version);
   if (tooOld) throw new UsageError(tooOld, { hints: ["Install a newer Nix (2.8 or later)."] });
-
   // Folders a killed infra left behind (its reaper already stopped its nix processes).
   void removeAbandoned();
   const loader = loaderPath();
@@ -123,12 +134,71 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     infraVersion: pkg.version,
     options: ["restrict-eval"],
   });
+  const poolSize = Math.max(1, options.jobs ?? availableParallelism());
+  const pool = new EvalPool(poolSize, { warm: options.warm === true });
+  const core: EngineCore = {
+    repoDir,
+    cachePath: store.path,
+    nix,
+    session: (sessionOptions) =>
+      openSession({ repoDir, store, nix, loader, evaluator, pool, poolSize, early }, sessionOptions),
+    async close() {
+      await pool.destroy();
+      await store.close();
+    },
+  };
+  return core;
+}
+
+/** One command's engine over its own core, closed with it. */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const core = await openCore(options);
+  try {
+    const engine = await core.session(options);
+    return {
+      ...engine,
+      async close() {
+        await engine.close();
+        await core.close();
+      },
+    };
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+}
+
+interface CoreParts {
+  repoDir: string;
+  store: CacheStore;
+  nix: NixInfo;
+  loader: string;
+  evaluator: string;
+  pool: EvalPool;
+  poolSize: number;
+  early: string[];
+}
+
+async function openSession(core: CoreParts, options: SessionOptions): Promise<Engine> {
+  const { repoDir, store, nix, loader, evaluator, pool } = core;
+  const events = new EventBus();
+  const warn = (message: string) => events.emit({ type: "warning", message });
+  for (const message of core.early.splice(0)) warn(message);
+  // infra.json is read for every command: a resident core must see an edit at once.
+  const config = await loadConfig(repoDir);
   const limits: Limits = {
     timeoutMs: (options.timeoutSeconds ?? config.limits.timeoutSeconds) * 1000,
     memoryMB: options.memoryMB ?? config.limits.memoryMB,
   };
-  const pool = new EvalPool(Math.max(1, options.jobs ?? availableParallelism()));
-  const scheduler = new Scheduler({ store, pool, evaluator, nix, loader, limits });
+  const scheduler = new Scheduler({
+    store,
+    pool,
+    evaluator,
+    nix,
+    loader,
+    limits,
+    maxParallel: Math.min(core.poolSize, Math.max(1, options.jobs ?? core.poolSize)),
+  });
   const meta = Object.fromEntries(Object.entries(config.meta).map(([k, v]) => [k, v.split(".")]));
 
   const checkSignal = () => {
@@ -218,9 +288,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }),
     cacheClear: () => store.clear(),
 
-    async close() {
-      await pool.destroy();
-      await store.close();
-    },
+    // A session lives on a core that outlives it: closing it only makes its writes durable.
+    close: () => store.flush(),
   };
 }

@@ -4,12 +4,15 @@ export type { Failure, FailureCode } from "../cache/records.js";
 export { ExitCode, InfraError } from "../errors/index.js";
 export type { AffectedOptions, AffectedReport, AffectedResult } from "./affected.js";
 export type { Baseline, CiOptions, CiReport, Comparison, Verdict } from "./ci.js";
+export { defaultCacheRoot } from "../cache/location.js";
 export {
   createEngine,
-  defaultCacheRoot,
   type Engine,
+  type EngineCore,
   type EngineOptions,
   type EvaluateOptions,
+  openCore,
+  type SessionOptions,
 } from "./engine.js";
 export type { InfraConfig } from "./fleet/config.js";
 export { BOUNDS } from "./fleet/config-defaults.js";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { CliContext } from "../context.js";
-import { openEngine, writeJson } from "../context.js";
+import { openEngine, pathArg, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
@@ -19,7 +19,7 @@ export async function affectedCommand(
   try {
     // Paths are relative to where the command runs, like any command-line tool's.
     const report = await engine.affected({
-      paths: paths.map((p) => resolve(process.cwd(), p)),
+      paths: paths.map((p) => pathArg(ctx, p)),
       since: flags.since,
       evaluate: flags.eval === true,
     });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Baseline } from "../../engine/ci.js";
 import type { CliContext } from "../context.js";
-import { openEngine, writeJson } from "../context.js";
+import { openEngine, pathArg, writeJson } from "../context.js";
 import { ciJunit, ciMarkdown, ciTable } from "../render/ci.js";
 import { formatHostError } from "../render/error.js";
 import { createProgress } from "../render/progress.js";
@@ -36,7 +36,9 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
   const progress = createProgress(ctx.stderr, { quietCached: true });
   const off = engine.on((e) => progress.handle(e));
   try {
-    const baselineFile = resolve(flags.baseline ?? `${engine.repoDir}/infra-baseline.json`);
+    const baselineFile = flags.baseline
+      ? pathArg(ctx, flags.baseline)
+      : `${engine.repoDir}/infra-baseline.json`;
     const baseline = await readBaseline(baselineFile);
     let chosen = names;
     let skipped: string[] = [];
@@ -70,8 +72,8 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
       writeFileSync(baselineFile, `${JSON.stringify(updatedBaseline(baseline, measured, who), null, 2)}\n`);
       ctx.human.write(`baseline written to ${baselineFile} (${measured.length} targets)\n`);
     }
-    if (flags.junit) writeFileSync(flags.junit, ciJunit(comparisons, report.hosts));
-    if (flags.summary) writeFileSync(flags.summary, ciMarkdown(comparisons, note));
+    if (flags.junit) writeFileSync(pathArg(ctx, flags.junit), ciJunit(comparisons, report.hosts));
+    if (flags.summary) writeFileSync(pathArg(ctx, flags.summary), ciMarkdown(comparisons, note));
 
     if (ctx.options.json) {
       writeJson(ctx, {

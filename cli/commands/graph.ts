@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { CliContext } from "../context.js";
-import { numberOption, openEngine, writeJson } from "../context.js";
+import { numberOption, openEngine, pathArg, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
@@ -103,7 +103,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
     };
     const text = render[format]();
     if (flags.out) {
-      writeFileSync(flags.out, text);
+      writeFileSync(pathArg(ctx, flags.out), text);
       ctx.human.write(`wrote ${flags.out} (${format}, ${graph.order} nodes, ${graph.size} edges)\n`);
     } else ctx.stdout.file(text.endsWith("\n") ? text : `${text}\n`);
     return 0;

@@ -16,7 +16,7 @@ const codes = {
 export type Style = { [K in keyof typeof codes]: (text: string) => string };
 
 export function makeStyle(out: Out): Style {
-  const on = out.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  const on = out.color;
   const entries = Object.entries(codes).map(([name, code]) => [
     name,
     on ? (text: string) => `${out.esc}[${code}m${text}${out.esc}[0m` : (text: string) => text,

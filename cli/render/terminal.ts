@@ -12,6 +12,8 @@ export function oneLine(text: string): string {
 
 export interface Out {
   readonly isTTY: boolean;
+  /** Colours are on: a terminal, NO_COLOR unset, TERM not dumb. */
+  readonly color: boolean;
   /** Stands for ESC in text infra writes itself (styles, cursor movement); see the file comment. */
   readonly esc: string;
   /** Writes text for people: data's control characters become visible, `esc` becomes ESC. */
@@ -24,9 +26,14 @@ export interface Out {
 
 const TOKEN = `\uE000${randomBytes(8).toString("hex")}\uE001`;
 
-export function outOf(stream: NodeJS.WritableStream & { isTTY?: boolean }): Out {
+export function outOf(
+  stream: { write(text: string): unknown; isTTY?: boolean },
+  env: Record<string, string | undefined>,
+): Out {
+  const isTTY = stream.isTTY === true;
   return {
-    isTTY: stream.isTTY === true,
+    isTTY,
+    color: isTTY && !env.NO_COLOR && env.TERM !== "dumb",
     esc: TOKEN,
     write(text) {
       stream.write(

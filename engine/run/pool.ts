@@ -6,7 +6,16 @@ import type { EvalTask, WorkerJob, WorkerReply } from "../worker/protocol.js";
 
 export class EvalPool {
   private pool: Promise<Piscina> | undefined;
-  constructor(private readonly jobs: number) {}
+  /**
+   * `warm`: start every worker now and keep it (a resident server answers its first evaluation
+   * as fast as its hundredth); otherwise workers start on first use and end when idle.
+   */
+  constructor(
+    private readonly jobs: number,
+    private readonly options: { warm?: boolean } = {},
+  ) {
+    if (options.warm) void this.piscina();
+  }
 
   /** Workers (and piscina itself) load on first use: a fully cached run never pays for them. */
   private piscina(): Promise<Piscina> {
@@ -15,8 +24,8 @@ export class EvalPool {
         new Piscina({
           filename: new URL("../worker/entry.js", import.meta.url).href,
           maxThreads: this.jobs,
-          minThreads: 0,
-          idleTimeout: 30_000,
+          minThreads: this.options.warm ? this.jobs : 0,
+          idleTimeout: this.options.warm ? Number.POSITIVE_INFINITY : 30_000,
           // Each job's memory is bounded by the nix process's own limit; the worker itself is small.
           resourceLimits: { maxOldGenerationSizeMb: 512 },
         }),

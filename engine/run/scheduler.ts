@@ -38,6 +38,8 @@ export interface SchedulerOptions {
   nix: NixInfo;
   loader: string;
   limits: Limits;
+  /** At most this many evaluations at once (the pool may be larger, when shared). */
+  maxParallel?: number | undefined;
 }
 
 export interface RunOptions {
@@ -54,7 +56,21 @@ export interface RunOptions {
 }
 
 export class Scheduler {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly options: SchedulerOptions) {}
+
+  /** Waits for one of the `maxParallel` slots. */
+  private async slot(): Promise<() => void> {
+    const max = this.options.maxParallel ?? Number.POSITIVE_INFINITY;
+    if (this.running >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    return () => {
+      this.running--;
+      this.waiting.shift()?.();
+    };
+  }
 
   /** A stored trace whose every dependency still has its recorded fingerprint. */
   async lookup(ws: Workspace, jobId: string, hints?: readonly Change[]): Promise<StoredTrace | undefined> {
@@ -167,11 +183,20 @@ export class Scheduler {
       limits: this.options.limits,
       exact: options.exact === true,
     };
-    const started = performance.now();
     const own = options.signalFor?.(job);
     const signal = own ? AbortSignal.any([own, runSignal]) : runSignal;
-    // "Started" is reported when the job reaches a worker: piscina queues the rest.
-    const reply = await this.options.pool.run(task, signal, () => options.onStart?.(job));
+    const done = await this.slot();
+    // The target's time starts when a worker takes it: waiting in the queue is not its cost.
+    let started = performance.now();
+    let reply: WorkerReply;
+    try {
+      reply = await this.options.pool.run(task, signal, () => {
+        started = performance.now();
+        options.onStart?.(job);
+      });
+    } finally {
+      done();
+    }
     const result = this.record(job, reply, performance.now() - started);
     options.onResult?.(result);
     return result;
