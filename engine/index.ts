@@ -1,10 +1,11 @@
 // infra's engine as a library: the public API, listed by name. The CLI, the tests and the
 // benchmarks call these; everything else in engine/ is internal.
+
+export { defaultCacheRoot } from "../cache/location.js";
 export type { Failure, FailureCode } from "../cache/records.js";
 export { ExitCode, InfraError } from "../errors/index.js";
 export type { AffectedOptions, AffectedReport, AffectedResult } from "./affected.js";
 export type { Baseline, CiOptions, CiReport, Comparison, Verdict } from "./ci.js";
-export { defaultCacheRoot } from "../cache/location.js";
 export {
   createEngine,
   type Engine,

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { CliContext } from "../context.js";
 import { openEngine, pathArg, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";

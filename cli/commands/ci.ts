@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Baseline } from "../../engine/ci.js";
 import type { CliContext } from "../context.js";
 import { openEngine, pathArg, writeJson } from "../context.js";

@@ -2,7 +2,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, runInfra } from "../helpers/cli.js";
 import { NIX_ENV } from "../helpers/nix.js";
