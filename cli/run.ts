@@ -173,9 +173,13 @@ Exit 1 when an evaluation fails or a budget is broken.`,
     .argument("[names...]", "targets to keep current (default: all)")
     .option("--debounce <ms>", "quiet time after the last change before evaluating (default 80)")
     .option("-j, --jobs <n>", "parallel evaluations (default: number of cores)")
+    .option("--no-serve", "do not answer this repository's other commands meanwhile (see infra serve)")
     .addHelpText(
       "after",
       `
+While it watches, it also serves: hosts, eval, affected, graph and ci of this repository run in
+its warm engine (as with infra serve), unless --no-serve.
+
 Watches exactly what the evaluations read (files, listed folders, flake.nix/flake.lock, and git's
 index so that \`git add\` is seen). A change to a target that is being evaluated cancels and
 re-queues it. Ctrl-C stops (exit 130); nix processes are killed and the cache stays consistent.

@@ -27,11 +27,14 @@ export async function serveCommand(ctx: CliContext, flags: ServeFlags): Promise<
   if (flags.status || flags.stop) {
     const answer = await ask(socket, flags.stop ? { type: "stop" } : { type: "status" });
     if (answer === undefined) {
-      if (ctx.options.json) writeJson(ctx, { running: false, socket });
+      if (ctx.options.json) writeJson(ctx, { serving: false, socket });
       else ctx.human.write(`no server runs for ${repo}\n`);
       return flags.stop ? 0 : 1;
     }
-    if (ctx.options.json) writeJson(ctx, { running: !flags.stop, socket, ...answer });
+    if (ctx.options.json) {
+      const { type: _type, ...facts } = answer;
+      writeJson(ctx, { serving: !flags.stop, socket, ...facts });
+    }
     else if (answer.type === "status")
       ctx.human.write(
         `server pid ${answer.pid} for ${answer.repo} (infra ${answer.version}), up ${Math.round((Date.now() - answer.since) / 1000)} s, ${answer.served} command(s) served, ${answer.running} running\n`,

@@ -8,6 +8,7 @@ import { nixEvalDrv, nixEvalSet } from "../helpers/nix.js";
 import { processesWith, until } from "../helpers/proc.js";
 import { fixtures, type Repo } from "../helpers/repo.js";
 import { startServer, type TestServer } from "../helpers/server.js";
+import { WatchSession } from "../helpers/watch.js";
 
 const made = fixtures();
 const servers: TestServer[] = [];
@@ -176,6 +177,20 @@ describe("the server", () => {
     expect((await infra(repo, ["hosts", "--no-server"])).exitCode).toBe(0);
     expect((await infra(repo, ["hosts"], { INFRA_NO_SERVER: "1" })).exitCode).toBe(0);
     expect(await server.served()).toBe(0);
+  });
+
+  it("is also what infra watch runs: commands meanwhile are served by the watching process", async () => {
+    const repo = made.make("examples/fleet");
+    const session = new WatchSession(["--repo", repo.dir, "--cache-dir", cacheOf(repo)]);
+    try {
+      await session.next((l) => l.type === "ready", "ready");
+      const r = await infra(repo, ["eval", "--json"]);
+      expect(r.json.summary.cached).toBe(r.json.hosts.length);
+      const status = await infra(repo, ["serve", "--status", "--json"]);
+      expect(status.json).toMatchObject({ serving: true, served: 1 });
+    } finally {
+      await session.stop("SIGINT");
+    }
   });
 
   it("only lets its own user connect", async () => {
