@@ -33,15 +33,30 @@ export class LmdbStore implements CacheStore {
   private readonly metaDb: Database<unknown, string>;
   private pending: Promise<unknown>[] = [];
 
-  constructor(path: string) {
-    mkdirSync(path, { recursive: true });
+  /**
+   * Opens the environment at `path` (cache/open.ts checks it first: the binding can crash the
+   * process on a damaged file). `readOnly` opens it without writing anything, not even the lock
+   * file on a read-only file system; every sub-database must then exist already.
+   */
+  constructor(path: string, options: { readOnly?: boolean } = {}) {
+    const readOnly = options.readOnly === true;
+    if (!readOnly) mkdirSync(path, { recursive: true });
     this.path = path;
-    this.root = open({ path, maxDbs: 8, compression: false, mapSize: 2 * 1024 ** 3 });
-    this.traceDb = this.root.openDB({ name: "traces" });
-    this.usedDb = this.root.openDB({ name: "used" });
-    this.fileDb = this.root.openDB({ name: "files" });
-    this.historyDb = this.root.openDB({ name: "history" });
-    this.metaDb = this.root.openDB({ name: "meta" });
+    this.root = open({ path, maxDbs: 8, compression: false, mapSize: 2 * 1024 ** 3, readOnly });
+    const db = <V, K extends string | [string, string] | [string, number]>(name: string) => {
+      // Read-only, openDB answers undefined for a sub-database that is not there.
+      const opened = this.root.openDB<V, K>({ name }) as Database<V, K> | undefined;
+      if (opened === undefined) {
+        void this.root.close();
+        throw new Error(`the cache at ${path} has no "${name}" database`);
+      }
+      return opened;
+    };
+    this.traceDb = db("traces");
+    this.usedDb = db("used");
+    this.fileDb = db("files");
+    this.historyDb = db("history");
+    this.metaDb = db("meta");
     this.files = new LmdbFileTable(this.fileDb);
   }
 

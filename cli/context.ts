@@ -58,6 +58,13 @@ export async function openEngine(ctx: CliContext, extra: Partial<EngineOptions> 
   return createEngine(options);
 }
 
+/** Shows the engine's warnings (a damaged cache set aside, a read-only cache) on stderr. */
+export function printWarnings(ctx: CliContext, engine: Engine): () => void {
+  return engine.on((event) => {
+    if (event.type === "warning") ctx.stderr.write(`warning: ${event.message}\n`);
+  });
+}
+
 export function writeJson(ctx: CliContext, value: unknown): void {
   ctx.stdout.json(value, 2);
 }

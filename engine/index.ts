@@ -15,8 +15,8 @@ export {
   openCore,
   type SessionOptions,
 } from "./engine.js";
+export { BOUNDS } from "./fleet/bounds.js";
 export type { InfraConfig } from "./fleet/config.js";
-export { BOUNDS } from "./fleet/config-defaults.js";
 export type { HostsReport } from "./fleet/discover.js";
 export type { Target, TargetKind } from "./fleet/targets.js";
 export type { EngineEvent, EngineListener } from "./run/events.js";

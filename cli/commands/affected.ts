@@ -1,5 +1,5 @@
 import type { CliContext } from "../context.js";
-import { openEngine, pathArg, writeJson } from "../context.js";
+import { openEngine, pathArg, printWarnings, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
@@ -15,6 +15,7 @@ export async function affectedCommand(
     });
   }
   const engine = await openEngine(ctx);
+  const offWarnings = printWarnings(ctx, engine);
   try {
     // Paths are relative to where the command runs, like any command-line tool's.
     const report = await engine.affected({
@@ -47,6 +48,7 @@ export async function affectedCommand(
     }
     return 0;
   } finally {
+    offWarnings();
     await engine.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { CliContext } from "../context.js";
-import { numberOption, openEngine, writeJson } from "../context.js";
+import { numberOption, openEngine, printWarnings, writeJson } from "../context.js";
 
 export async function cacheCommand(
   ctx: CliContext,
@@ -7,6 +7,7 @@ export async function cacheCommand(
   flags: { keep?: string; olderThan?: string },
 ): Promise<number> {
   const engine = await openEngine(ctx);
+  const offWarnings = printWarnings(ctx, engine);
   try {
     if (action === "stats") {
       const stats = engine.cacheStats();
@@ -29,6 +30,7 @@ export async function cacheCommand(
     }
     return 0;
   } finally {
+    offWarnings();
     await engine.close();
   }
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { CliContext } from "../context.js";
-import { numberOption, openEngine, pathArg, writeJson } from "../context.js";
+import { numberOption, openEngine, pathArg, printWarnings, writeJson } from "../context.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
@@ -41,6 +41,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
   }
   const depth = (await numberOption("--depth", flags.depth, { integer: true, min: 0 })) ?? 2;
   const engine = await openEngine(ctx);
+  const offWarnings = printWarnings(ctx, engine);
   try {
     const graphLib = await import("../../graph/index.js");
     const input = await engine.graphData();
@@ -108,6 +109,7 @@ export async function graphCommand(ctx: CliContext, flags: GraphFlags): Promise<
     } else ctx.stdout.file(text.endsWith("\n") ? text : `${text}\n`);
     return 0;
   } finally {
+    offWarnings();
     await engine.close();
   }
 }

@@ -1,11 +1,12 @@
 import type { CliContext } from "../context.js";
-import { openEngine, writeJson } from "../context.js";
+import { openEngine, printWarnings, writeJson } from "../context.js";
 import { formatHostError } from "../render/error.js";
 import { makeStyle } from "../render/style.js";
 import { oneLine } from "../render/terminal.js";
 
 export async function hostsCommand(ctx: CliContext): Promise<number> {
   const engine = await openEngine(ctx);
+  const offWarnings = printWarnings(ctx, engine);
   try {
     const { hosts, errors } = await engine.hosts();
     if (ctx.options.json) {
@@ -39,6 +40,7 @@ export async function hostsCommand(ctx: CliContext): Promise<number> {
     }
     return errors.length > 0 ? 1 : 0;
   } finally {
+    offWarnings();
     await engine.close();
   }
 }

@@ -34,8 +34,7 @@ export async function serveCommand(ctx: CliContext, flags: ServeFlags): Promise<
     if (ctx.options.json) {
       const { type: _type, ...facts } = answer;
       writeJson(ctx, { serving: !flags.stop, socket, ...facts });
-    }
-    else if (answer.type === "status")
+    } else if (answer.type === "status")
       ctx.human.write(
         `server pid ${answer.pid} for ${answer.repo} (infra ${answer.version}), up ${Math.round((Date.now() - answer.since) / 1000)} s, ${answer.served} command(s) served, ${answer.running} running\n`,
       );

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultCacheRoot, repoCacheDir, serverSocketPath } from "../../cache/location.js";
-import { nixBinaryStamp } from "../../engine/nix/detect.js";
+import { nixBinaryStamp } from "../../engine/nix/which.js";
 import pkg from "../../package.json" with { type: "json" };
 
 /** Commands a server runs for a client; the others always run in the client's process. */
@@ -74,7 +74,7 @@ export function identity(env: Record<string, string | undefined>): Identity {
   return {
     version: pkg.version,
     build: buildId(),
-    nix: nixBinaryStamp(),
+    nix: nixBinaryStamp(env.PATH ?? ""),
     env: Object.fromEntries(IDENTITY_ENV.map((name) => [name, env[name]])),
   };
 }

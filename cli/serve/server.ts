@@ -151,21 +151,25 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
     send(client, { type: "accepted" });
     running.add(controller);
     client.on("close", () => controller.abort());
+    // Output goes out in batches (a 200-line table is one message, not 200), in the order written.
+    const queue: { stream: "stdout" | "stderr"; data: string }[] = [];
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      for (const chunk of queue.splice(0)) send(client, { type: "out", ...chunk });
+    };
+    const writer = (stream: "stdout" | "stderr") => (data: string) => {
+      const last = queue[queue.length - 1];
+      if (last?.stream === stream) last.data += data;
+      else queue.push({ stream, data });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    };
     const io: CliIO = {
-      stdout: outOf(
-        {
-          write: (data: string) => send(client, { type: "out", stream: "stdout", data }),
-          isTTY: request.tty.stdout,
-        },
-        request.env,
-      ),
-      stderr: outOf(
-        {
-          write: (data: string) => send(client, { type: "out", stream: "stderr", data }),
-          isTTY: request.tty.stderr,
-        },
-        request.env,
-      ),
+      stdout: outOf({ write: writer("stdout"), isTTY: request.tty.stdout }, request.env),
+      stderr: outOf({ write: writer("stderr"), isTTY: request.tty.stderr }, request.env),
       cwd: request.cwd,
       env: request.env,
       signal: controller.signal,
@@ -178,6 +182,7 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
     } finally {
       running.delete(controller);
       served++;
+      flush();
       send(client, { type: "exit", code });
       client.end();
     }

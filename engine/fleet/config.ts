@@ -9,7 +9,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { z } from "zod";
-import { BOUNDS } from "./config-defaults.js";
+import { BOUNDS } from "./bounds.js";
 
 const name = z.string().min(1);
 const glob = z.string().min(1);

@@ -1,9 +1,8 @@
 // Which Nix is installed, and the tools beside it: found on PATH without spawning anything,
 // probed once per changed binary.
-import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
 import { EnvironmentError } from "../../errors/index.js";
 import { nixEnv } from "./process.js";
+import { which } from "./which.js";
 
 export interface NixInfo {
   version: string;
@@ -13,27 +12,6 @@ export interface NixInfo {
   nix: string | undefined;
   strace: string | undefined;
   time: string | undefined;
-}
-
-/** Finds an executable on PATH without spawning anything. */
-export function which(program: string, path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {}
-  }
-  return undefined;
-}
-
-/** The binary's identity, cheap to check: a changed binary means a new evaluator. */
-export function nixBinaryStamp(): string | undefined {
-  const bin = which("nix-instantiate");
-  if (bin === undefined) return undefined;
-  const st = statSync(bin);
-  return `${bin}:${st.size}:${st.mtimeMs}`;
 }
 
 /** The tools found beside a known Nix version (no process started). */
