@@ -35,6 +35,8 @@ export interface CliContext {
   cwd: string;
   env: Record<string, string | undefined>;
   engines?: EngineProvider | undefined;
+  /** The command line itself, for a server that runs its clients' commands. */
+  run: (argv: string[], io: CliIO) => Promise<number>;
 }
 
 /** A path from the command line, absolute. */

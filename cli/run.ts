@@ -46,6 +46,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       cwd: io.cwd,
       env: io.env,
       engines: io.engines,
+      run: runCli,
     };
   };
 

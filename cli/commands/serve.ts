@@ -52,7 +52,7 @@ export async function serveCommand(ctx: CliContext, flags: ServeFlags): Promise<
     warm: true,
   });
   try {
-    const server = await serve({ core, socket, repo, cacheRoot, env: ctx.env });
+    const server = await serve({ core, socket, repo, cacheRoot, env: ctx.env, run: ctx.run });
     if (ctx.options.json) ctx.stdout.json({ type: "ready", socket, pid: process.pid });
     else
       ctx.human.write(

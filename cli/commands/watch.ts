@@ -33,7 +33,14 @@ export async function watchCommand(
     const { serve } = await import("../serve/server.js");
     const { socketFor } = await import("../serve/protocol.js");
     try {
-      server = await serve({ core, socket: socketFor(cacheRoot, repo), repo, cacheRoot, env: ctx.env });
+      server = await serve({
+        core,
+        socket: socketFor(cacheRoot, repo),
+        repo,
+        cacheRoot,
+        env: ctx.env,
+        run: ctx.run,
+      });
     } catch (error) {
       // A server already runs (or the socket cannot be made): watch on, without serving.
       ctx.stderr.write(`note: not serving other commands: ${(error as Error).message}\n`);

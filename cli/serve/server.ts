@@ -36,6 +36,8 @@ export interface ServeOptions {
   repo: string;
   cacheRoot: string;
   env: Record<string, string | undefined>;
+  /** Runs one command line (cli/run.ts), given by the caller so this file does not import it. */
+  run: (argv: string[], io: CliIO) => Promise<number>;
 }
 
 const send = (socket: Socket, message: ServerMessage) => {
@@ -177,8 +179,7 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
     };
     let code = 70;
     try {
-      const { runCli } = await import("../run.js");
-      code = await runCli(request.argv, io);
+      code = await options.run(request.argv, io);
     } finally {
       running.delete(controller);
       served++;
