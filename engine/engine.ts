@@ -23,6 +23,7 @@ import { loaderPath } from "./nix/loader.js";
 import type { Limits } from "./nix/process.js";
 import { removeAbandoned } from "./nix/reaper.js";
 import { nixBinaryStamp } from "./nix/which.js";
+import { GitMemo } from "./repo/memo.js";
 import { Workspace } from "./repo/workspace.js";
 import type { EngineContext } from "./run/context.js";
 import { type EngineListener, EventBus } from "./run/events.js";
@@ -137,12 +138,13 @@ export async function openCore(options: EngineOptions): Promise<EngineCore> {
   });
   const poolSize = Math.max(1, options.jobs ?? availableParallelism());
   const pool = new EvalPool(poolSize, { warm: options.warm === true });
+  const memo = new GitMemo();
   const core: EngineCore = {
     repoDir,
     cachePath: store.path,
     nix,
     session: (sessionOptions) =>
-      openSession({ repoDir, store, nix, loader, evaluator, pool, poolSize, early }, sessionOptions),
+      openSession({ repoDir, store, nix, loader, evaluator, pool, poolSize, early, memo }, sessionOptions),
     async close() {
       await pool.destroy();
       await store.close();
@@ -178,6 +180,7 @@ interface CoreParts {
   pool: EvalPool;
   poolSize: number;
   early: string[];
+  memo: GitMemo;
 }
 
 async function openSession(core: CoreParts, options: SessionOptions): Promise<Engine> {
@@ -212,7 +215,7 @@ async function openSession(core: CoreParts, options: SessionOptions): Promise<En
     nix,
     events,
     signal: options.signal,
-    openWorkspace: () => Workspace.open(repoDir, store.files),
+    openWorkspace: () => Workspace.open(repoDir, store.files, core.memo),
     async discover(ws, discoverOptions = {}) {
       const report = await discoverTargets(ws, {
         scheduler,

@@ -89,10 +89,13 @@ export function formatLastModifiedDate(seconds: number): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
 }
 
-export async function gitState(top: string | undefined): Promise<GitState> {
+export async function gitState(
+  top: string | undefined,
+  readHead: (top: string) => Promise<HeadInfo | undefined> = headInfo,
+): Promise<GitState> {
   if (top === undefined)
     return { isRepo: false, dirty: true, lastModified: 0, lastModifiedDate: formatLastModifiedDate(0) };
-  const [head, dirty] = await Promise.all([headInfo(top), isDirty(top)]);
+  const [head, dirty] = await Promise.all([readHead(top), isDirty(top)]);
   // A repository without commits is treated as dirty, with lastModified 0, like Nix does.
   if (head === undefined)
     return { isRepo: true, dirty: true, lastModified: 0, lastModifiedDate: formatLastModifiedDate(0) };

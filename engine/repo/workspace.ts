@@ -7,9 +7,10 @@ import { join, relative } from "node:path";
 import type { FileStatTable } from "../../cache/store.js";
 import { ConfigError, UsageError } from "../../errors/index.js";
 import { FileHasher, lstatOrUndefined } from "./file-hasher.js";
-import { findTop, type GitState, gitState, trackedFiles } from "./git.js";
+import { findTop, type GitState, gitState, headInfo, trackedFiles } from "./git.js";
 import type { LockFile } from "./lock.js";
 import { lockPathOf } from "./lock.js";
+import type { GitMemo } from "./memo.js";
 import { absolute, relativeTo } from "./paths.js";
 import { gitFingerprint, Snapshot } from "./snapshot.js";
 import { buildTrackedTree, type TrackedTree } from "./tracked.js";
@@ -45,6 +46,7 @@ export class Workspace {
     tracked: TrackedTree | undefined,
     files: FileStatTable,
     indexCtimeNs = "",
+    private readonly memo?: GitMemo,
   ) {
     this.indexCtimeNs = indexCtimeNs;
     this.repoDir = repoDir;
@@ -65,14 +67,16 @@ export class Workspace {
     });
   }
 
-  static async open(repo: string, files: FileStatTable): Promise<Workspace> {
+  /** `memo`: a resident engine's git facts, reused while the files git derives them from hold. */
+  static async open(repo: string, files: FileStatTable, memo?: GitMemo): Promise<Workspace> {
     const repoDir = Workspace.resolveRepoDir(repo);
-    const top = await findTop(repoDir);
+    const top = memo ? await memo.top(repoDir, () => findTop(repoDir)) : await findTop(repoDir);
     if (top === undefined) return new Workspace(repoDir, repoDir, false, undefined, files);
     // The index's ctime first: if it changes after this, the list below may be out of date.
     const indexCtimeNs = String(lstatOrUndefined(join(top, ".git", "index"))?.ctimeNs ?? "");
-    const tracked = buildTrackedTree(await trackedFiles(top));
-    return new Workspace(repoDir, realpathSync(top), true, tracked, files, indexCtimeNs);
+    const list = () => trackedFiles(top);
+    const tracked = buildTrackedTree(memo ? await memo.trackedFiles(top, list) : await list());
+    return new Workspace(repoDir, realpathSync(top), true, tracked, files, indexCtimeNs, memo);
   }
 
   /** The tracked files for a worker, with the index stamp they were read at. */
@@ -84,7 +88,9 @@ export class Workspace {
 
   /** HEAD, dirtiness and the rest of `self`'s git attributes (a few git calls, made once). */
   gitState(): Promise<GitState> {
-    this.gitStatePromise ??= gitState(this.isGit ? this.top : undefined).then((state) => {
+    const memo = this.memo;
+    const readHead = memo ? (top: string) => memo.headInfo(top, () => headInfo(top)) : undefined;
+    this.gitStatePromise ??= gitState(this.isGit ? this.top : undefined, readHead).then((state) => {
       this.snapshot.git = gitFingerprint(state);
       return state;
     });
@@ -98,6 +104,8 @@ export class Workspace {
 
   /** A path relative to the repo folder, for people (memoised: every cached host shows its deps). */
   display(relToTop: string): string {
+    // Most repositories are their own top: the path is already relative to the repo folder.
+    if (this.repoDir === this.top && !relToTop.startsWith("..")) return relToTop === "" ? "." : relToTop;
     let shown = this.displayed.get(relToTop);
     if (shown === undefined) {
       shown = relative(this.repoDir, absolute(this.top, relToTop)) || ".";
