@@ -50,6 +50,19 @@ export const METRICS: readonly MetricSpec[] = [
       "Scheduler.lookup per target (200 × 50 deps, LMDB) ÷ lstat of the recorded inputs per target (fastest runs)",
   },
   {
+    id: "served_cached_vs_local",
+    label: "fully cached, served / in-process (wall)",
+    floor: 0.3,
+    definition: "median wall of a fully cached infra eval through infra serve ÷ the same in its own process",
+  },
+  {
+    id: "served_edit_vs_nix",
+    label: "one-host edit, served / its nix eval",
+    floor: 1,
+    definition:
+      "infra wall through infra serve after editing one host's file ÷ plain nix eval of that host (median of pairs)",
+  },
+  {
     id: "trace_parse_vs_floor",
     label: "trace parse / minimal parser",
     floor: 2,

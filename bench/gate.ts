@@ -28,6 +28,7 @@ import { describeMachine } from "./machine.js";
 import { runLoop, statsOf } from "./micro.js";
 import { repoRoot } from "./paths.js";
 import type { Check } from "./results.js";
+import { measureServed, servedSummary } from "./served.bench.js";
 import { median } from "./stats.js";
 import { FLOOR, loadTrace, PARSE, traceCases } from "./trace.bench.js";
 
@@ -76,6 +77,22 @@ async function measure(hosts: number, jobs: number): Promise<Measured> {
       `cached ${cached.toFixed(0)} ms (${e2e.cached.length}), one-host edit ${edit.toFixed(0)} ms (nix eval ${editNix.toFixed(0)} ms, ${e2e.edit.length})`,
   );
 
+  log("gate: the warm server");
+  const served = await measureServed({
+    hosts,
+    weight: GATE_WEIGHT_MS,
+    jobs,
+    samples: 5,
+    log: (line) => log(`  ${line}`),
+  });
+  details.push(servedSummary(served));
+  if (!served.exact)
+    e2e.checks.push({
+      name: "served edits re-evaluate exactly that host",
+      pass: false,
+      detail: "more or other hosts",
+    });
+
   log("gate: cache lookups (200 targets × 50 deps in LMDB)");
   const fixture = await makeCacheFixture(200);
   let lookup: Awaited<ReturnType<typeof timeLookups>>;
@@ -105,6 +122,8 @@ async function measure(hosts: number, jobs: number): Promise<Measured> {
       cold_vs_nix: pairedRatio(e2e.cold.map((c) => [c.infraWallMs, c.plainParallelMs])),
       lookup_vs_stat: lookup.lookupMinPerTargetMs / lookup.statMinPerTargetMs,
       trace_parse_vs_floor: parse.minMs / floor.minMs,
+      served_cached_vs_local: median(served.cachedServed) / median(served.cachedLocal),
+      served_edit_vs_nix: pairedRatio(served.editServed.map((w, i) => [w, served.editNix[i]!])),
     },
     checks: e2e.checks,
     details,

@@ -33,10 +33,11 @@ export class EvalPool {
     return this.pool;
   }
 
-  async run(task: EvalTask, signal?: AbortSignal, onStart?: () => void): Promise<WorkerReply> {
+  /** `onStart` gets the wall-clock time (ms) at which a worker took the task. */
+  async run(task: EvalTask, signal?: AbortSignal, onStart?: (at: number) => void): Promise<WorkerReply> {
     const { port1, port2 } = new MessageChannel();
     port1.on("message", (message) => {
-      if (message === "started") onStart?.();
+      if (typeof message?.started === "number") onStart?.(message.started);
     });
     const onAbort = () => port1.postMessage("cancel");
     signal?.addEventListener("abort", onAbort, { once: true });

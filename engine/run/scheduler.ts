@@ -187,17 +187,18 @@ export class Scheduler {
     const signal = own ? AbortSignal.any([own, runSignal]) : runSignal;
     const done = await this.slot();
     // The target's time starts when a worker takes it: waiting in the queue is not its cost.
-    let started = performance.now();
+    const now = () => performance.timeOrigin + performance.now();
+    let started = now();
     let reply: WorkerReply;
     try {
-      reply = await this.options.pool.run(task, signal, () => {
-        started = performance.now();
+      reply = await this.options.pool.run(task, signal, (at) => {
+        started = at;
         options.onStart?.(job);
       });
     } finally {
       done();
     }
-    const result = this.record(job, reply, performance.now() - started);
+    const result = this.record(job, reply, now() - started);
     options.onResult?.(result);
     return result;
   }

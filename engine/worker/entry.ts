@@ -10,7 +10,8 @@ await import("execa");
 export default async function runJob({ task, cancel }: WorkerJob): Promise<WorkerReply> {
   const controller = new AbortController();
   cancel.once("message", () => controller.abort());
-  cancel.postMessage("started");
+  // When, in wall-clock milliseconds (threads have their own performance.now() origin).
+  cancel.postMessage({ started: performance.timeOrigin + performance.now() });
   try {
     return await evaluateTarget(task, controller.signal);
   } finally {
