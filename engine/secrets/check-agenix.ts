@@ -3,10 +3,9 @@
 // with the host key's tag proves it. A host listed in secrets.nix by its age1 form gets an
 // anonymous X25519 stanza instead; then the rule is the only evidence and the result says so.
 import type { AgeHeader } from "./age.js";
-import type { Verdict } from "./check.js";
 import { type CheckContext, fileOption } from "./context.js";
 import { type KeyIdentity, sameKey } from "./keyring.js";
-import type { SecretDeclaration } from "./types.js";
+import type { SecretDeclaration, Verdict } from "./types.js";
 
 type SshIdentity = Extract<KeyIdentity, { kind: "ssh" }>;
 

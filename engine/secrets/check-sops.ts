@@ -2,11 +2,10 @@
 // hosts decrypt with their ed25519 host key converted to age), and does the sops-nix `key`
 // exist and name a string? The fix depends on .sops.yaml: when its rule already lists the
 // host, `sops updatekeys` is all it takes; otherwise the rule needs the host's recipient first.
-import type { Verdict } from "./check.js";
 import { type CheckContext, sopsCommand } from "./context.js";
 import { identifyKey, type KeyIdentity, sameKey } from "./keyring.js";
 import { lookupSopsKey, type SopsFile } from "./sops.js";
-import type { SecretDeclaration } from "./types.js";
+import type { SecretDeclaration, Verdict } from "./types.js";
 
 type SshIdentity = Extract<KeyIdentity, { kind: "ssh" }>;
 

@@ -19,12 +19,9 @@ import {
   type SecretDeclaration,
   type SecretResult,
   type SecretStatus,
+  type Verdict,
 } from "./types.js";
 import { collectWarnings } from "./warnings.js";
-
-type Base = "host" | "name" | "backend" | "file" | "owner" | "mode";
-/** A result without the declaration's fields: what a check step decides. */
-export type Verdict = SecretResult extends infer R ? (R extends SecretResult ? Omit<R, Base> : never) : never;
 
 function mib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;

@@ -34,4 +34,18 @@ export {
   type SshPublicKey,
   sshToAgeRecipient,
 } from "./ssh-keys.js";
-export * from "./types.js";
+export type {
+  AgenixRules,
+  HostKey,
+  InvalidProblem,
+  RefusedProblem,
+  SecretBackend,
+  SecretCheckInput,
+  SecretCheckReport,
+  SecretDeclaration,
+  SecretFileFacts,
+  SecretResult,
+  SecretStatus,
+  SecretWarning,
+} from "./types.js";
+export { SECRET_STATUSES } from "./types.js";

@@ -7,16 +7,13 @@
 //   * the X25519 recipient `age1…` that ssh-to-age computes from an ed25519 host key, which is
 //     what sops-nix hosts decrypt with (sops.age.sshKeyPaths).
 //
-// Libraries: @noble/curves does the Edwards→Montgomery conversion (u = (1+y)/(1−y), with point
-// validation), @scure/base the bech32 and strict base64; both are audited, dependency-free and
-// ESM. SSH key *lines* are parsed here on purpose: the format is three space-separated fields
-// and two or three RFC 4253 §6.6 length-prefixed strings. The npm candidates do far more than
-// that and fit worse: sshpk (CommonJS, last release 2023, pulls asn1/jsbn/tweetnacl/bcrypt-pbkdf
-// and parses private keys we must never touch) and ssh2's utils (a whole SSH client/server with
-// optional native bindings). A strict 60-line reader keeps the trusted surface tiny.
+// Libraries: sshpk parses the key line and gives its RFC 4253 wire form (the blob age hashes);
+// @noble/curves does the Edwards→Montgomery conversion (u = (1+y)/(1−y), with point validation)
+// and @scure/base the bech32 and strict base64. Nothing here is hand-rolled crypto or parsing.
 import { createHash } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { base64, base64nopad, bech32 } from "@scure/base";
+import sshpk from "sshpk";
 import { ConfigError } from "../../errors/index.js";
 
 /** A parsed OpenSSH public key line. Public data only. */
@@ -39,36 +36,6 @@ const AGE_SSH_TYPES = new Set(["ssh-ed25519", "ssh-rsa"]);
 
 /** age's X25519 recipients are bech32 with this human-readable part. */
 const AGE_HRP = "age";
-
-/** Reads one RFC 4253 string (uint32 length + bytes) at `offset`. */
-function readString(wire: Uint8Array, offset: number): { value: Uint8Array; next: number } | undefined {
-  if (offset + 4 > wire.length) return undefined;
-  const view = new DataView(wire.buffer, wire.byteOffset + offset, 4);
-  const length = view.getUint32(0);
-  const start = offset + 4;
-  if (start + length > wire.length) return undefined;
-  return { value: wire.subarray(start, start + length), next: start + length };
-}
-
-/** Checks the blob's structure for the key types age supports; returns a problem or undefined. */
-function checkWire(type: string, wire: Uint8Array): string | undefined {
-  const name = readString(wire, 0);
-  if (!name) return "the base64 field is not an SSH public key blob";
-  if (Buffer.from(name.value).toString("latin1") !== type) {
-    return `the line says ${type} but the key inside is of another type`;
-  }
-  if (type === "ssh-ed25519") {
-    const point = readString(wire, name.next);
-    if (point?.value.length !== 32 || point.next !== wire.length) {
-      return "an ssh-ed25519 key blob must hold exactly one 32-byte public key";
-    }
-  } else if (type === "ssh-rsa") {
-    const e = readString(wire, name.next);
-    const n = e && readString(wire, e.next);
-    if (!n || n.next !== wire.length || n.value.length < 64) return "malformed ssh-rsa key blob";
-  }
-  return undefined;
-}
 
 /**
  * Parses `type base64 [comment]` (one line of a `.pub` file or an agenix publicKeys entry).
@@ -100,15 +67,30 @@ export function parseSshPublicKey(line: string): SshKeyParse {
   if (!AGE_SSH_TYPES.has(type)) {
     return { ok: false, error: `age cannot encrypt to ${type} keys; use an ssh-ed25519 (or ssh-rsa) key` };
   }
-  let wire: Uint8Array;
+  let blob: Uint8Array;
   try {
     // Strict (padded, canonical) base64, as ssh-keygen writes it.
-    wire = base64.decode(encoded);
+    blob = base64.decode(encoded);
   } catch {
     return { ok: false, error: "the key field is not valid base64" };
   }
-  const problem = checkWire(type, wire);
-  if (problem) return { ok: false, error: problem };
+  let parsed: sshpk.Key;
+  try {
+    parsed = sshpk.parseKey(Buffer.from(blob), "rfc4253");
+  } catch {
+    // sshpk's message may quote the input: say what is wrong in our own words.
+    return {
+      ok: false,
+      error:
+        type === "ssh-ed25519"
+          ? "an ssh-ed25519 key blob must hold exactly one 32-byte public key"
+          : `malformed ${type} key blob`,
+    };
+  }
+  const typeOf: Record<string, string> = { ed25519: "ssh-ed25519", rsa: "ssh-rsa" };
+  if (typeOf[parsed.type] !== type)
+    return { ok: false, error: `the line says ${type} but the key inside is of another type` };
+  const wire = new Uint8Array(parsed.toBuffer("rfc4253"));
   return { ok: true, key: { type, wire, base64: encoded, comment: fields.slice(2).join(" ") } };
 }
 
@@ -133,7 +115,7 @@ export function ageSshTag(key: SshPublicKey): string {
 /** The raw 32-byte ed25519 public key of an ssh-ed25519 key. */
 export function ed25519PublicKey(key: SshPublicKey): Uint8Array {
   if (key.type !== "ssh-ed25519") throw new ConfigError(`not an ssh-ed25519 key (${key.type})`);
-  // Structure checked by parseSshPublicKey: string(type) then string(32 bytes) ends the blob.
+  // The blob is string("ssh-ed25519") then string(32-byte key): the key ends it.
   return key.wire.subarray(key.wire.length - 32);
 }
 

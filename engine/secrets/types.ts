@@ -220,3 +220,11 @@ export interface SecretCheckReport {
   /** How many results have each status. */
   readonly counts: Readonly<Record<SecretStatus, number>>;
 }
+
+type DeclarationFields = "host" | "name" | "backend" | "file" | "owner" | "mode";
+/** A result without the declaration's fields: what a check step decides. */
+export type Verdict = SecretResult extends infer R
+  ? R extends SecretResult
+    ? Omit<R, DeclarationFields>
+    : never
+  : never;
