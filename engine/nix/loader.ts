@@ -4,6 +4,7 @@ import { accessSync, constants } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../../errors/index.js";
+import { nixEnv } from "./process.js";
 
 /** infra's loader, shipped beside the compiled code (`engine/nix/loader.nix`). */
 export function loaderPath(): string {
@@ -35,6 +36,7 @@ export function loaderArgv(
   loader: string,
   allowed: string[],
   request: { json: string } | { file: string },
+  allowedUris: string[] = [],
 ): string[] {
   const argv = [
     instantiate,
@@ -42,9 +44,18 @@ export function loaderArgv(
     "--strict",
     "--json",
     "--show-trace",
+    // Write what the evaluation makes (store copies the loader imports from, `.drv` files the
+    // working-tree check reads), as `nix eval` does; `--eval` alone only computes their paths.
+    "--read-write-mode",
     "--option",
     "restrict-eval",
     "true",
+    // Nix >= 2.19 checks every fetcher URL against allowed-uris in restricted evaluation: allow
+    // the path fetcher on store paths (the loader asks it for NAR hashes of copies it made) and
+    // exactly the URLs of the flake's locked inputs (see lockedInputUris).
+    "--option",
+    "extra-allowed-uris",
+    ["path:/nix/store", ...allowedUris].join(" "),
   ];
   allowed.forEach((path, i) => {
     argv.push("-I", `infra-allowed-${i}=${path}`);
@@ -53,6 +64,26 @@ export function loaderArgv(
   if ("json" in request) argv.push("--argstr", "requestJSON", request.json);
   else argv.push("--argstr", "requestFile", request.file);
   return argv;
+}
+
+/**
+ * The URLs of locked inputs as Nix itself spells them for its restricted-evaluation check
+ * (`builtins.flakeRefToString` of the attributes the loader gives fetchTree, with the `shallow`
+ * fetchTree adds for git), for `extra-allowed-uris`. Nix >= 2.18 has flakeRefToString. On
+ * failure, none: the loader then fails on the input, naming its URL, as without them.
+ */
+export async function lockedInputUrls(
+  instantiate: string,
+  inputs: Record<string, unknown>[],
+): Promise<string[]> {
+  const json = JSON.stringify(inputs);
+  const expr = `map (a: builtins.flakeRefToString (a // (if a.type == "git" && !(a ? shallow) then { shallow = true; } else { }))) (builtins.fromJSON ${JSON.stringify(json)})`;
+  const { execa } = await import("execa");
+  const run = await execa(instantiate, ["--eval", "--strict", "--json", "--expr", expr], {
+    env: nixEnv(),
+    reject: false,
+  });
+  return run.exitCode === 0 ? (JSON.parse(String(run.stdout)) as string[]) : [];
 }
 
 /** Semantic uses the loader reported with `builtins.trace "infra:..."`. */

@@ -1,6 +1,6 @@
 // flake.lock: the one parser, the fingerprint of one locked input, and the `<lock file>#<node>`
 // keys input dependencies are recorded under.
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute } from "node:path";
 import { sha256, stableJson } from "../../cache/key.js";
 import { parentOf } from "./paths.js";
 
@@ -61,16 +61,33 @@ export function parseLock(text: string): LockFile {
   return json as unknown as LockFile;
 }
 
+/**
+ * A lock node as it means the same to every Nix: a relative `path:` input listed by the root
+ * gets `parent: []` when the lock file does not say. Nix 2.26 writes that `parent`, Nix < 2.26
+ * neither reads nor keeps it, so a lock file re-written by the other release still has the
+ * same meaning, and the same fingerprint.
+ */
+function meaningOf(lock: LockFile, key: string): Record<string, unknown> | undefined {
+  const node = lock.nodes[key];
+  if (node === undefined || "parent" in node) return node;
+  const locked = node.locked as Record<string, unknown> | undefined;
+  const relative = locked?.type === "path" && typeof locked.path === "string" && !isAbsolute(locked.path);
+  const rootInputs = (lock.nodes[lock.root]?.inputs ?? {}) as Record<string, unknown>;
+  return relative && Object.values(rootInputs).includes(key) ? { ...node, parent: [] } : node;
+}
+
 /** Fingerprint of one lock node (its locked source and how its own inputs resolve). */
 export function lockNodeFingerprint(lock: LockFile, node: string): string {
-  const value = lock.nodes[node];
+  const value = meaningOf(lock, node);
   return value === undefined ? ABSENT : sha256(stableJson(value));
 }
 
 /** Nodes whose entry differs between two lock files (the root included). */
 export function diffLocks(before: LockFile | undefined, after: LockFile | undefined): string[] {
   const keys = new Set([...Object.keys(before?.nodes ?? {}), ...Object.keys(after?.nodes ?? {})]);
-  return [...keys].filter((k) => stableJson(before?.nodes[k]) !== stableJson(after?.nodes[k])).sort();
+  const meaning = (lock: LockFile | undefined, k: string) =>
+    lock === undefined ? undefined : meaningOf(lock, k);
+  return [...keys].filter((k) => stableJson(meaning(before, k)) !== stableJson(meaning(after, k))).sort();
 }
 
 /** The lock file of the flake in folder `flakeRel` (relative to the repository top). */
@@ -92,16 +109,4 @@ export function splitInputKey(key: string): { lockPath: string; flakeRel: string
   const hash = key.lastIndexOf("#");
   const lockPath = key.slice(0, hash);
   return { lockPath, flakeRel: parentOf(lockPath), node: key.slice(hash + 1) };
-}
-
-/** Lock with relative `path:` inputs made absolute (they are relative to the flake's folder). */
-export function resolveLockPaths(lock: LockFile, flakeDir: string): LockFile {
-  const nodes: LockFile["nodes"] = {};
-  for (const [key, node] of Object.entries(lock.nodes)) {
-    const locked = node.locked as Record<string, unknown> | undefined;
-    if (locked?.type === "path" && typeof locked.path === "string" && !isAbsolute(locked.path)) {
-      nodes[key] = { ...node, locked: { ...locked, path: resolve(flakeDir, locked.path) } };
-    } else nodes[key] = node;
-  }
-  return { ...lock, nodes };
 }

@@ -1,20 +1,21 @@
 // Evaluates one target (or lists a flake's targets) and reports what it read. Runs inside a pool
 // worker: takes and returns plain data only, never touches the cache.
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import type { Dependency } from "../../cache/records.js";
 import { isPathKind } from "../invalidation.js";
-import { INLINE_REQUEST_MAX, loaderArgv, parseMarkers } from "../nix/loader.js";
+import { INLINE_REQUEST_MAX, loaderArgv, lockedInputUrls, parseMarkers } from "../nix/loader.js";
 import type { RunNixResult } from "../nix/process.js";
 import { classify, parseStrace } from "../nix/strace.js";
 import { FileHasher, lstatOrUndefined, MemoryFileStatTable } from "../repo/file-hasher.js";
-import { trackedFiles } from "../repo/git.js";
-import { inputKey, lockNodeFingerprint, lockPathOf, resolveLockPaths } from "../repo/lock.js";
+import { formatLastModifiedDate, trackedFiles } from "../repo/git.js";
+import { inputKey, type LockFile, lockNodeFingerprint, lockPathOf } from "../repo/lock.js";
 import { gitFingerprint, Snapshot } from "../repo/snapshot.js";
 import { buildTrackedTree, type TrackedTree } from "../repo/tracked.js";
 import { drvClosureMentions } from "./drv-scan.js";
-import { conservativeDeps, evaluateExact } from "./exact.js";
+import { conservativeDeps, evaluateExact, STALE_RELATIVE_LOCK, staleRelativeInputs } from "./exact.js";
 import { failureFrom, fingerprintPaths, limitFailure, parseValue, setValue, startReply } from "./outcome.js";
 import type { EvalTask, WorkerReply } from "./protocol.js";
 import { runForTask } from "./run-nix.js";
@@ -92,8 +93,12 @@ async function evaluateOnce(task: EvalTask, signal: AbortSignal | undefined): Pr
 
   let reply: WorkerReply | undefined;
   let exactReason = task.exact ? "requested" : undefined;
+  // A lock file Nix would rewrite before evaluating: only `nix eval` itself knows the result.
+  const stale = staleRelativeInputs(task);
+  if (exactReason === undefined && stale.length > 0)
+    exactReason = `${STALE_RELATIVE_LOCK} (${stale.join(", ")})`;
   if (exactReason === undefined) {
-    const run = await runLoader(task, signal);
+    const run = await runLoader(task, signal, tracked.tree);
     const loaded = interpretLoader(task, run, snapshot);
     if ("exactReason" in loaded) exactReason = loaded.exactReason;
     else reply = loaded;
@@ -134,13 +139,116 @@ function changedSince(
   });
 }
 
-function requestJSON(task: EvalTask): string {
+/** Folders of absolute `path:` inputs: the loader copies them, so restricted evaluation must allow them. */
+function absolutePathInputs(lock: LockFile): string[] {
+  const dirs: string[] = [];
+  for (const node of Object.values(lock.nodes)) {
+    const locked = node.locked as Record<string, unknown> | undefined;
+    if (locked?.type === "path" && typeof locked.path === "string" && isAbsolute(locked.path))
+      dirs.push(locked.path);
+  }
+  return dirs;
+}
+
+/** `lastModifiedDate` of every lock node that records a `lastModified` (formatted as Nix does). */
+function lastModifiedDates(lock: LockFile): Record<string, string> {
+  const dates: Record<string, string> = {};
+  for (const [key, node] of Object.entries(lock.nodes)) {
+    const seconds = (node.locked as Record<string, unknown> | undefined)?.lastModified;
+    if (typeof seconds === "number") dates[key] = formatLastModifiedDate(seconds);
+  }
+  return dates;
+}
+
+// The tracked files as the loader reads them (files, and the folders holding them), written
+// once per tracked list into the marker folder, whose reads are not dependencies.
+const trackedListFiles = new WeakMap<TrackedTree, string>();
+function trackedFileFor(task: EvalTask, tree: TrackedTree | undefined): string | null {
+  if (tree === undefined) return null;
+  let file = trackedListFiles.get(tree);
+  if (file === undefined || !existsSync(file)) {
+    const json = JSON.stringify({
+      files: [...tree.files],
+      dirs: [...tree.children.keys()].filter((dir) => dir !== ""),
+    });
+    file = join(
+      task.markerDir,
+      `tracked-${createHash("sha256").update(json).digest("hex").slice(0, 32)}.json`,
+    );
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+      writeFileSync(tmp, json);
+      renameSync(tmp, file);
+    }
+    trackedListFiles.set(tree, file);
+  }
+  return file;
+}
+
+/**
+ * What the loader fetches with builtins.fetchTree: every locked input but `path:` ones (those it
+ * copies itself), with the attributes fetchTree is given (loader.nix `allNodes`).
+ */
+function fetchedInputs(lock: LockFile): Record<string, unknown>[] {
+  const inputs: Record<string, unknown>[] = [];
+  for (const [key, node] of Object.entries(lock.nodes)) {
+    const locked = node.locked as Record<string, unknown> | undefined;
+    if (key === lock.root || locked === undefined || locked.type === "path") continue;
+    const { dir: _dir, ...attrs } = {
+      ...((node.info as Record<string, unknown> | undefined) ?? {}),
+      ...locked,
+    };
+    inputs.push(attrs);
+  }
+  return inputs;
+}
+
+/** Local folders the locked inputs are fetched from (`file://` URLs): restricted evaluation must allow them. */
+function localInputDirs(lock: LockFile): string[] {
+  const dirs: string[] = [];
+  for (const attrs of fetchedInputs(lock)) {
+    const url = attrs.url;
+    if (typeof url === "string" && url.startsWith("file:///"))
+      dirs.push(decodeURIComponent(url.slice(7).split("?")[0]!));
+  }
+  return dirs;
+}
+
+const nixAtLeast = (version: string, want: [number, number]) => {
+  const [major = 0, minor = 0] = version.split(".").map((n) => Number.parseInt(n, 10));
+  return major > want[0] || (major === want[0] && minor >= want[1]);
+};
+
+// Locked inputs' URLs by lock file (one Nix call per lock file and worker).
+const urisByLock = new Map<string, Promise<string[]>>();
+
+/**
+ * The URLs Nix >= 2.19 checks fetchTree calls against in restricted evaluation, for exactly the
+ * flake's locked inputs (see lockedInputUrls). Older Nix checks none.
+ */
+function lockedInputUris(task: EvalTask): Promise<string[]> {
+  const inputs = fetchedInputs(task.lock);
+  if (inputs.length === 0 || !nixAtLeast(task.nix.version, [2, 19])) return Promise.resolve([]);
+  const key = JSON.stringify(inputs);
+  let uris = urisByLock.get(key);
+  if (uris === undefined) {
+    uris = lockedInputUrls(task.nix.instantiate, inputs);
+    if (urisByLock.size > 64) urisByLock.clear();
+    urisByLock.set(key, uris);
+  }
+  return uris;
+}
+
+function requestJSON(task: EvalTask, tree: TrackedTree | undefined): string {
   return JSON.stringify({
     top: task.top,
     flakeDir: task.flakeDir,
     subdir: task.flakeRel,
     markerDir: task.markerDir,
-    lock: resolveLockPaths(task.lock, task.flakeDir),
+    // As written: Nix >= 2.26 joins relative `path:` inputs to their parent's source as spelled.
+    lock: task.lock,
+    lastModifiedDates: lastModifiedDates(task.lock),
+    trackedFile: trackedFileFor(task, tree),
     git: task.git,
     want: task.want,
     attrPath: task.attrPath,
@@ -149,8 +257,12 @@ function requestJSON(task: EvalTask): string {
   });
 }
 
-async function runLoader(task: EvalTask, signal: AbortSignal | undefined): Promise<RunNixResult> {
-  const json = requestJSON(task);
+async function runLoader(
+  task: EvalTask,
+  signal: AbortSignal | undefined,
+  tree: TrackedTree | undefined,
+): Promise<RunNixResult> {
+  const json = requestJSON(task, tree);
   let request: { json: string } | { file: string } = { json };
   if (json.length > INLINE_REQUEST_MAX) {
     const file = join(task.markerDir, `request-${process.pid}-${Date.now()}-${Math.random()}.json`);
@@ -158,7 +270,14 @@ async function runLoader(task: EvalTask, signal: AbortSignal | undefined): Promi
     request = { file };
   }
   const loaderDir = resolve(task.loader, "..");
-  const argv = loaderArgv(task.nix.instantiate, task.loader, [task.top, loaderDir, task.markerDir], request);
+  const allowed = [
+    task.top,
+    loaderDir,
+    task.markerDir,
+    ...absolutePathInputs(task.lock),
+    ...localInputDirs(task.lock),
+  ];
+  const argv = loaderArgv(task.nix.instantiate, task.loader, allowed, request, await lockedInputUris(task));
   return runForTask(task, argv, signal);
 }
 

@@ -34,6 +34,32 @@ export function conservativeDeps(task: EvalTask, snapshot: Snapshot): Dependency
   return deps;
 }
 
+/** Why a target is evaluated exactly when its lock file predates Nix 2.26's relative inputs. */
+export const STALE_RELATIVE_LOCK =
+  "flake.lock locks relative path inputs as Nix < 2.26 did, which this Nix rewrites before evaluating";
+
+/**
+ * Relative `path:` inputs locked the way Nix < 2.26 did (no `parent`): Nix >= 2.26 re-locks them
+ * on every `nix eval` (and writes the lock file back), so only `nix eval` itself gives its answer.
+ */
+export function staleRelativeInputs(task: EvalTask): string[] {
+  const [major = 0, minor = 0] = task.nix.version.split(".").map((n) => Number.parseInt(n, 10));
+  if (major < 2 || (major === 2 && minor < 26)) return [];
+  return Object.entries(task.lock.nodes)
+    .filter(([key, node]) => {
+      const locked = node.locked as Record<string, unknown> | undefined;
+      return (
+        key !== task.lock.root &&
+        locked?.type === "path" &&
+        typeof locked.path === "string" &&
+        !locked.path.startsWith("/") &&
+        !("parent" in node)
+      );
+    })
+    .map(([key]) => key)
+    .sort();
+}
+
 const SOURCE_ROOT = /^\/nix\/store\/[0-9a-z]{32}-source/;
 const KINDS: (keyof TargetList)[] = ["nixosConfigurations", "darwinConfigurations", "homeConfigurations"];
 
@@ -52,7 +78,9 @@ export async function evaluateExact(
     "eval",
     "--json",
     "--show-trace",
-    "--no-update-lock-file",
+    // Never write the user's lock file. A lock Nix must rewrite (see staleRelativeInputs) is
+    // re-locked in memory, as `nix eval` would before writing it; any other change is refused.
+    staleRelativeInputs(task).length > 0 ? "--no-write-lock-file" : "--no-update-lock-file",
     "--option",
     "eval-cache",
     "false",

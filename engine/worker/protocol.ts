@@ -32,7 +32,14 @@ export interface EvalTask extends EvalSpec {
   tracked?: { files: string[]; indexCtimeNs: string } | undefined;
   /** The flake's lock file as the flake sees it, parsed before the run. */
   lock: LockFile;
-  nix: { instantiate: string; nix: string | undefined; strace: string | undefined; time: string | undefined };
+  nix: {
+    /** `builtins.nixVersion`: flake semantics differ between releases. */
+    version: string;
+    instantiate: string;
+    nix: string | undefined;
+    strace: string | undefined;
+    time: string | undefined;
+  };
   loader: string;
   markerDir: string;
   limits: Limits;

@@ -22,6 +22,26 @@ export function nixVersion(): string {
 }
 
 /**
+ * Whether the installed Nix is at least `version` (e.g. "2.26"). Some flake semantics changed
+ * between releases, and `nix eval` of each release is the judge.
+ */
+export function nixAtLeast(version: string): boolean {
+  const installed = /(\d+(?:\.\d+)+)/.exec(nixVersion())?.[1] ?? "0";
+  const a = installed.split(".").map(Number);
+  const b = version.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+/**
+ * Nix >= 2.26 makes a relative `path:` input a folder of its flake's own source (with the
+ * source's narHash and revision): a host using one depends on every tracked file, like `self`.
+ */
+export const RELATIVE_INPUTS_FROM_PARENT = nixAtLeast("2.26");
+
+/**
  * drvPaths of every entry of a configuration set (e.g. nixosConfigurations), by name, without
  * spelling names in a flake fragment (fragments cannot express every attribute name).
  */
