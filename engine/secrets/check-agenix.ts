@@ -49,7 +49,7 @@ export function agenixVerdict(
   } else if (!rule) {
     detail = `${rulesFile} has no rule for "${name}" (${fileOption(d)}): add \`"${name}".publicKeys = [ … ${d.host} ];\`, then ${rekey}.`;
   } else if (listed) {
-    detail = `${rulesFile} lists ${d.host} for "${name}" but the file was not re-encrypted since: ${rekey}.`;
+    detail = `${rulesFile} lists ${d.host} for "${name}" but ${file} was not re-encrypted since: ${rekey}.`;
   } else {
     detail = `${rekey} after adding ${d.host}'s key to ${rulesFile} (the publicKeys of "${name}").`;
   }

@@ -12,18 +12,48 @@ type SshIdentity = Extract<KeyIdentity, { kind: "ssh" }>;
 /** How many key names to list when a key is missing. */
 const LIST_KEYS = 8;
 
+type AgeEntry = SopsFile["metadata"]["age"][number];
+
+/** A file's age entries by the keys that can open them: `ssh:<base64>`, `age:<recipient>`, `tag:<tag>`. */
+const ENTRY_INDEX = new WeakMap<SopsFile, Map<string, AgeEntry[]>>();
+
+function entryIndex(summary: SopsFile): Map<string, AgeEntry[]> {
+  let index = ENTRY_INDEX.get(summary);
+  if (index !== undefined) return index;
+  index = new Map();
+  const add = (key: string, entry: AgeEntry) => {
+    const list = index!.get(key);
+    if (list === undefined) index!.set(key, [entry]);
+    else if (!list.includes(entry)) list.push(entry);
+  };
+  for (const entry of summary.metadata.age) {
+    const parsed = identifyKey(entry.recipient);
+    if (parsed.ok) {
+      if (parsed.id.kind === "age") add(`age:${parsed.id.recipient}`, entry);
+      else {
+        add(`ssh:${parsed.id.base64}`, entry);
+        if (parsed.id.age) add(`age:${parsed.id.age}`, entry);
+      }
+    }
+    // sops ≥ 3.9 may wrap for an SSH recipient; its stanza then carries the host key's tag.
+    if (entry.enc.kind === "age")
+      for (const s of entry.enc.stanzas) if (s.type === "ssh-ed25519") add(`tag:${s.tag}`, entry);
+  }
+  ENTRY_INDEX.set(summary, index);
+  return index;
+}
+
 /** The key groups in which this host can unwrap the data key; `damaged` if its entry is broken. */
 function hostGroups(summary: SopsFile, host: SshIdentity): { groups: Set<number>; damaged: boolean } {
   const groups = new Set<number>();
   let damaged = false;
-  for (const entry of summary.metadata.age) {
-    const parsed = identifyKey(entry.recipient);
-    const named = parsed.ok && sameKey(parsed.id, host);
-    // sops ≥ 3.9 may wrap for an SSH recipient; its stanza then carries the host key's tag.
-    const tagged =
-      entry.enc.kind === "age" &&
-      entry.enc.stanzas.some((s) => s.type === "ssh-ed25519" && s.tag === host.tag);
-    if (!named && !tagged) continue;
+  const index = entryIndex(summary);
+  const entries = new Set([
+    ...(index.get(`ssh:${host.base64}`) ?? []),
+    ...(host.age ? (index.get(`age:${host.age}`) ?? []) : []),
+    ...(index.get(`tag:${host.tag}`) ?? []),
+  ]);
+  for (const entry of entries) {
     if (entry.enc.kind !== "age") damaged = true;
     else groups.add(entry.group);
   }

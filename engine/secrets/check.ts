@@ -131,13 +131,13 @@ function checkOne(ctx: CheckContext, d: SecretDeclaration): Verdict {
   if (!host) {
     return {
       status: "unknown-host-key",
-      detail: `infra knows no SSH host key for ${d.host}: add ${ctx.hostKeyPath(d.host)} (\`ssh-keyscan -t ed25519 <${d.host}'s address>\` prints it).`,
+      detail: `infra knows no SSH host key for ${d.host}, so it cannot tell whether ${d.host} can decrypt ${file}: add ${ctx.hostKeyPath(d.host)} (\`ssh-keyscan -t ed25519 <${d.host}'s address>\` prints it).`,
     };
   }
   if ("error" in host) {
     return {
       status: "unknown-host-key",
-      detail: `${host.source} is not a usable host key (${host.error}): replace it with the host's /etc/ssh/ssh_host_ed25519_key.pub.`,
+      detail: `${host.source} is not a usable host key (${host.error}), so infra cannot check ${file} for ${d.host}: replace it with the host's /etc/ssh/ssh_host_ed25519_key.pub.`,
     };
   }
   if (summary.kind === "age") return agenixVerdict(ctx, d, file, summary, host.id);

@@ -29,8 +29,50 @@ export type KeyIdentity =
 
 export type KeyParse = { ok: true; id: KeyIdentity } | { ok: false; error: string };
 
+// The same key is named again and again (every sops file lists every recipient, every host is
+// checked against each): a parse costs a curve conversion and a bech32 checksum, so each
+// spelling is parsed once per process. Results are immutable; the bound keeps memory flat.
+// The cache keeps them between runs (report.ts): `rememberKeys` seeds the memo, `learnedKeys`
+// says what this process parsed that the seed did not have. Public keys only.
+const IDENTIFIED = new Map<string, KeyParse>();
+const LEARNED = new Set<string>();
+const IDENTIFIED_LIMIT = 100_000;
+
 /** Reads an SSH public key line or an age1 recipient. */
 export function identifyKey(text: string): KeyParse {
+  let parsed = IDENTIFIED.get(text);
+  if (parsed === undefined) {
+    if (IDENTIFIED.size >= IDENTIFIED_LIMIT) {
+      IDENTIFIED.clear();
+      LEARNED.clear();
+    }
+    parsed = identifyUncached(text);
+    IDENTIFIED.set(text, parsed);
+    LEARNED.add(text);
+  }
+  return parsed;
+}
+
+/** Seeds the memo with parses kept from an earlier run (each spelling → its parse). */
+export function rememberKeys(entries: Readonly<Record<string, KeyParse>>): void {
+  for (const [text, parsed] of Object.entries(entries)) {
+    if (IDENTIFIED.size >= IDENTIFIED_LIMIT) break;
+    if (!IDENTIFIED.has(text)) IDENTIFIED.set(text, parsed);
+  }
+}
+
+/** The parses made since the last call (to keep for the next run), then forgets they were new. */
+export function learnedKeys(): Record<string, KeyParse> {
+  const out: Record<string, KeyParse> = {};
+  for (const text of LEARNED) {
+    const parsed = IDENTIFIED.get(text);
+    if (parsed !== undefined) out[text] = parsed;
+  }
+  LEARNED.clear();
+  return out;
+}
+
+function identifyUncached(text: string): KeyParse {
   const trimmed = text.trim();
   if (/^age1/i.test(trimmed)) {
     const recipient = normalizeAgeRecipient(trimmed);

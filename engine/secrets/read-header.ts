@@ -7,6 +7,7 @@
 //     could have side effects), with O_NOFOLLOW | O_NONBLOCK;
 //   * one read of at most 64 KiB, size from fstat, so a 2 GB file costs what a small one does;
 //   * the buffer is parsed into a summary (no content) and zeroed before returning.
+import { createHash } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { lstat, open, readlink, realpath, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -15,7 +16,18 @@ import { normalizeRepoPath } from "./paths.js";
 import { parseSopsFile, type SopsFormat } from "./sops.js";
 import type { SecretDeclaration, SecretFileFacts } from "./types.js";
 
+/**
+ * Summaries kept between runs, by a digest of the bytes read and how they were read. A summary
+ * holds no content (types.ts), so it may be cached like any other record.
+ */
+export interface SummaryMemo {
+  get(key: string): Pick<SecretFileFacts & { state: "read" }, "age" | "sops"> | undefined;
+  set(key: string, summary: Pick<SecretFileFacts & { state: "read" }, "age" | "sops">): void;
+}
+
 export interface ReadSecretOptions {
+  /** Where summaries of bytes seen before are found (and new ones kept). */
+  memo?: SummaryMemo;
   /** Summarize it as an age file (agenix). */
   age?: boolean;
   /** Summarize it as a sops file of this format. */
@@ -101,9 +113,22 @@ export async function readSecretFile(
       buffer.length === 0 ? { bytesRead: 0 } : await handle.read(buffer, 0, buffer.length, 0);
     const bytes = buffer.subarray(0, bytesRead);
     const truncated = info.size > bytesRead;
-    const age = options.age ? { age: parseAgeHeader(bytes, { truncated }) } : {};
-    const sops =
-      options.sopsFormat === undefined
+    const memoKey = options.memo
+      ? `${createHash("sha256").update(bytes).digest("base64url")}:${truncated ? "t" : ""}:${options.age ? "age" : ""}:${options.sopsFormat ?? ""}`
+      : undefined;
+    const known = memoKey === undefined ? undefined : options.memo!.get(memoKey);
+    const age = known
+      ? known.age
+        ? { age: known.age }
+        : {}
+      : options.age
+        ? { age: parseAgeHeader(bytes, { truncated }) }
+        : {};
+    const sops = known
+      ? known.sops
+        ? { sops: known.sops }
+        : {}
+      : options.sopsFormat === undefined
         ? {}
         : {
             sops: truncated
@@ -114,6 +139,7 @@ export async function readSecretFile(
                 }
               : parseSopsFile(bytes, options.sopsFormat),
           };
+    if (memoKey !== undefined && known === undefined) options.memo!.set(memoKey, { ...age, ...sops });
     return {
       path: rel,
       state: "read",
@@ -131,7 +157,11 @@ export async function readSecretFile(
   }
 }
 
+const READ_CONCURRENCY = 8;
+
 export interface ReadDeclaredOptions {
+  /** Summaries of bytes seen before (see `SummaryMemo`). */
+  memo?: SummaryMemo;
   /** Whether git tracks a repo-relative path (e.g. from `git ls-files`). */
   isTracked?: (path: string) => boolean;
   /** More files to summarize (agenix rule files nobody declares, files .sops.yaml matches). */
@@ -160,17 +190,25 @@ export async function readDeclaredFiles(
   for (const d of declarations)
     want(d.file, d.backend === "agenix", d.backend === "sops" ? (d.format ?? "yaml") : undefined);
   for (const e of options.extra ?? []) want(e.path, e.age ?? false, e.sopsFormat);
-  const facts = new Map<string, SecretFileFacts>();
-  for (const [path, how] of [...wanted].sort(([a], [b]) => a.localeCompare(b))) {
-    const tracked = options.isTracked?.(path);
-    facts.set(
-      path,
-      await readSecretFile(repoRoot, path, {
+  // A few reads at a time: each is a handful of small syscalls, mostly waiting on the thread pool.
+  const order = [...wanted].sort(([a], [b]) => a.localeCompare(b));
+  const read = new Array<SecretFileFacts>(order.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < order.length) {
+      const i = next++;
+      const [path, how] = order[i]!;
+      const tracked = options.isTracked?.(path);
+      read[i] = await readSecretFile(repoRoot, path, {
         age: how.age,
         ...(how.sopsFormat ? { sopsFormat: how.sopsFormat } : {}),
         ...(tracked === undefined ? {} : { tracked }),
-      }),
-    );
-  }
+        ...(options.memo ? { memo: options.memo } : {}),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, order.length) }, worker));
+  const facts = new Map<string, SecretFileFacts>();
+  for (const [i, [path]] of order.entries()) facts.set(path, read[i]!);
   return facts;
 }

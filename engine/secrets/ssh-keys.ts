@@ -11,10 +11,19 @@
 // @noble/curves does the Edwards→Montgomery conversion (u = (1+y)/(1−y), with point validation)
 // and @scure/base the bech32 and strict base64. Nothing here is hand-rolled crypto or parsing.
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { base64, base64nopad, bech32 } from "@scure/base";
-import sshpk from "sshpk";
+import type Sshpk from "sshpk";
 import { ConfigError } from "../../errors/index.js";
+
+// sshpk (CommonJS) takes ~50 ms to load; a warm run answers every key from the cache
+// (keyring.ts), so it is loaded on the first key that needs parsing.
+let sshpkModule: typeof Sshpk | undefined;
+const sshpk = (): typeof Sshpk => {
+  sshpkModule ??= createRequire(import.meta.url)("sshpk") as typeof Sshpk;
+  return sshpkModule;
+};
 
 /** A parsed OpenSSH public key line. Public data only. */
 export interface SshPublicKey {
@@ -74,9 +83,9 @@ export function parseSshPublicKey(line: string): SshKeyParse {
   } catch {
     return { ok: false, error: "the key field is not valid base64" };
   }
-  let parsed: sshpk.Key;
+  let parsed: Sshpk.Key;
   try {
-    parsed = sshpk.parseKey(Buffer.from(blob), "rfc4253");
+    parsed = sshpk().parseKey(Buffer.from(blob), "rfc4253");
   } catch {
     // sshpk's message may quote the input: say what is wrong in our own words.
     return {

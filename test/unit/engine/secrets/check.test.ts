@@ -146,7 +146,7 @@ describe("one status per (host, secret)", () => {
       "db2",
       "db",
       "not-for-host",
-      /secrets\/secrets\.nix lists db2 for "db\.age" but the file was not re-encrypted since: run `agenix --rekey` in secrets\//,
+      /secrets\/secrets\.nix lists db2 for "db\.age" but secrets\/db\.age was not re-encrypted since: run `agenix --rekey` in secrets\//,
     ],
     [
       "db1",
@@ -190,7 +190,7 @@ describe("one status per (host, secret)", () => {
       "mail1",
       "tls",
       "unknown-host-key",
-      /infra knows no SSH host key for mail1: add hosts\/mail1\/ssh_host_ed25519_key\.pub/,
+      /infra knows no SSH host key for mail1, so it cannot tell whether mail1 can decrypt secrets\/web\.yaml: add hosts\/mail1\/ssh_host_ed25519_key\.pub/,
     ],
     [
       "broken1",
