@@ -48,8 +48,8 @@ export function evaluatorKey(identity: EvaluatorIdentity): string {
 }
 
 export interface TargetIdentity {
-  /** A target's value, or a flake's list of targets. */
-  want: "value" | "list";
+  /** A target's value, a flake's list of targets, or a flake's deploy conventions. */
+  want: "value" | "list" | "deploy" | "rules";
   /** Flake folder relative to the repository top. */
   flakeRel: string;
   attrPath: string[];

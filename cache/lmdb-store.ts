@@ -4,7 +4,7 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import type { CacheStats, FileStat, HistoryRecord, StoredTrace } from "./records.js";
+import type { CacheStats, DeployRecord, FileStat, HistoryRecord, StoredTrace } from "./records.js";
 import type { CacheStore, FileStatTable } from "./store.js";
 
 /** Traces kept per target unless pruned otherwise: enough for a few branches. */
@@ -31,6 +31,13 @@ export class LmdbStore implements CacheStore {
   private readonly fileDb: Database<FileStat, string>;
   private readonly historyDb: Database<HistoryRecord, [string, number]>;
   private readonly metaDb: Database<unknown, string>;
+  /**
+   * Deployments by `[target key, time]`, opened on first use: a repository that never deploys
+   * keeps its environment as it was. Undefined in a read-only environment that has none.
+   */
+  private deployDb: Database<DeployRecord, [string, number]> | undefined;
+  private readonly openedReadOnly: boolean;
+  private deploysMissing = false;
   private pending: Promise<unknown>[] = [];
 
   /**
@@ -57,6 +64,7 @@ export class LmdbStore implements CacheStore {
     this.fileDb = db("files");
     this.historyDb = db("history");
     this.metaDb = db("meta");
+    this.openedReadOnly = readOnly;
     this.files = new LmdbFileTable(this.fileDb);
   }
 
@@ -112,6 +120,42 @@ export class LmdbStore implements CacheStore {
   history(targetKey: string, limit: number): HistoryRecord[] {
     const out: HistoryRecord[] = [];
     for (const { value } of this.historyDb.getRange({
+      start: [targetKey, Number.MAX_SAFE_INTEGER],
+      end: [targetKey, 0],
+      reverse: true,
+      limit,
+    }))
+      out.push(value);
+    return out;
+  }
+
+  /** The deployments' database; created by the first write, never by a read. */
+  private deploysDb(create: boolean): Database<DeployRecord, [string, number]> | undefined {
+    // Looked for once per store when reading: a graph of many hosts asks for each.
+    if (this.deployDb === undefined && (create || !this.deploysMissing)) {
+      // lmdb throws "Database not found" for a missing one it may not create (or answers
+      // undefined, read-only).
+      const options = { name: "deploys", create: create && !this.openedReadOnly };
+      try {
+        this.deployDb = this.root.openDB<DeployRecord, [string, number]>(options) as
+          | Database<DeployRecord, [string, number]>
+          | undefined;
+      } catch {}
+      this.deploysMissing = this.deployDb === undefined;
+    }
+    return this.deployDb;
+  }
+
+  appendDeploy(targetKey: string, record: DeployRecord): void {
+    const db = this.openedReadOnly ? undefined : this.deploysDb(true);
+    if (db) this.track(db.put([targetKey, record.at], record));
+  }
+
+  deploys(targetKey: string, limit: number): DeployRecord[] {
+    const out: DeployRecord[] = [];
+    const db = this.deploysDb(false);
+    if (db === undefined) return out;
+    for (const { value } of db.getRange({
       start: [targetKey, Number.MAX_SAFE_INTEGER],
       end: [targetKey, 0],
       reverse: true,
@@ -187,12 +231,14 @@ export class LmdbStore implements CacheStore {
   }
 
   clear(): void {
+    const deploys = this.deploysDb(false);
     this.root.transactionSync(() => {
       this.traceDb.clearSync();
       this.usedDb.clearSync();
       this.fileDb.clearSync();
       this.historyDb.clearSync();
       this.metaDb.clearSync();
+      deploys?.clearSync();
     });
   }
 

@@ -3,7 +3,7 @@
 // environment opened read-only (or from nothing), writes stay in memory for the rest of the run,
 // so a run (and `infra watch`) behaves as with a writable cache, and nothing reaches the disk.
 import { CacheError } from "../errors/index.js";
-import type { CacheStats, FileStat, HistoryRecord, StoredTrace } from "./records.js";
+import type { CacheStats, DeployRecord, FileStat, HistoryRecord, StoredTrace } from "./records.js";
 import type { CacheStore, FileStatTable } from "./store.js";
 
 const usedKey = (targetKey: string, traceId: string) => `${targetKey}\0${traceId}`;
@@ -17,6 +17,7 @@ export class ReadOnlyStore implements CacheStore {
   private readonly fileMap = new Map<string, FileStat>();
   private readonly historyMap = new Map<string, HistoryRecord[]>();
   private readonly metaMap = new Map<string, unknown>();
+  private readonly deployMap = new Map<string, DeployRecord[]>();
 
   /**
    * @param path the environment's folder (what `cache stats` and `cache clear` name)
@@ -72,6 +73,18 @@ export class ReadOnlyStore implements CacheStore {
   history(targetKey: string, limit: number): HistoryRecord[] {
     const mine = this.historyMap.get(targetKey) ?? [];
     const all = [...mine, ...(this.base?.history(targetKey, limit) ?? [])];
+    return all.sort((a, b) => b.at - a.at).slice(0, limit);
+  }
+
+  appendDeploy(targetKey: string, record: DeployRecord): void {
+    const list = this.deployMap.get(targetKey) ?? [];
+    list.push(record);
+    this.deployMap.set(targetKey, list);
+  }
+
+  deploys(targetKey: string, limit: number): DeployRecord[] {
+    const mine = this.deployMap.get(targetKey) ?? [];
+    const all = [...mine, ...(this.base?.deploys(targetKey, limit) ?? [])];
     return all.sort((a, b) => b.at - a.at).slice(0, limit);
   }
 

@@ -94,6 +94,57 @@ export interface TargetList {
   homeConfigurations: string[];
 }
 
+/** deploy-rs's settings of one node (`deploy.nodes.<name>`), as far as infra reads them. */
+export interface DeployRsNode {
+  hostname: string | null;
+  sshUser: string | null;
+  /** The user the profile is activated as (deploy-rs `user`). */
+  user: string | null;
+  sshOpts: string[] | null;
+  /** The node's profiles by name, with the settings that say where each one lives. */
+  profiles: Record<string, { user: string | null; sshUser: string | null; profilePath: string | null }>;
+}
+
+/** colmena's `deployment` settings of one node. */
+export interface ColmenaNode {
+  targetHost: string | null;
+  targetUser: string | null;
+  targetPort: number | null;
+  tags: string[];
+}
+
+/**
+ * What a flake's deploy-conventions evaluation read (engine/worker/deploy-info.ts): deploy-rs's
+ * `deploy` (top-level settings and nodes) and colmena's hive (`colmenaHive.deploymentConfig`,
+ * else the plain `colmena` attribute set), each null when the flake has none.
+ */
+export interface DeployConventions {
+  deployRs: {
+    sshUser: string | null;
+    user: string | null;
+    sshOpts: string[] | null;
+    nodes: Record<string, DeployRsNode>;
+  } | null;
+  colmena: Record<string, ColmenaNode> | null;
+}
+
+/**
+ * One secret a configuration declares (sops-nix `sops.secrets.<name>`, agenix
+ * `age.secrets.<name>`): where the encrypted file is and who reads it, never what it holds.
+ */
+export interface DeclaredSecret {
+  backend: "sops" | "agenix";
+  name: string;
+  /** Relative to the repository top when it lies inside it; as evaluated otherwise; null if unset. */
+  file: string | null;
+  /** sops: the key inside the file (default: the name). */
+  key?: string | null;
+  /** sops: the file's format (yaml, json, dotenv, ini, binary), when declared. */
+  format?: string | null;
+  owner: string | null;
+  mode: string | null;
+}
+
 /** What one evaluation produced: a derivation (or a flake's target list), or a failure. */
 export interface Evaluation {
   drvPath: string | null;
@@ -102,6 +153,12 @@ export interface Evaluation {
   meta: Record<string, unknown>;
   /** A listing evaluation's answer. */
   targets?: TargetList | undefined;
+  /** The secrets the configuration declares (a target's evaluation only). */
+  secrets?: DeclaredSecret[] | undefined;
+  /** agenix's rules (a rules evaluation): file as written → its publicKeys. */
+  rules?: Record<string, string[]> | undefined;
+  /** A deploy-conventions evaluation's answer. */
+  deploy?: DeployConventions | undefined;
   error: Failure | null;
   mode: EvalMode;
   /** Why the target was evaluated exactly as `nix eval` would (untracked file, leaked path, ...). */
@@ -128,6 +185,33 @@ export interface HistoryRecord {
   durationMs: number;
   maxRssKb: number | null;
   status: "ok" | "failed";
+}
+
+/** How one deployment of one target ended (engine/deploy/). */
+export type DeployOutcome = "deployed" | "up-to-date" | "failed";
+
+/**
+ * One deployment of one target, kept for `infra plan` and the graph page: what was deployed
+ * where, and what the target runs afterwards as far as infra saw it.
+ */
+export interface DeployRecord {
+  at: number;
+  /** The target's name as on the command line. */
+  target: string;
+  host: string;
+  backend: string;
+  goal: string;
+  /** The toplevel infra deployed (or tried to). */
+  storePath: string;
+  /** What the target ran before, null when nothing. */
+  previous: string | null;
+  /** What it runs afterwards: the new toplevel, or the previous one after a failure or `boot`. */
+  running: string | null;
+  outcome: DeployOutcome;
+  rolledBack: boolean;
+  durationMs: number;
+  /** The failure's message, for a failed deployment. */
+  error: string | null;
 }
 
 /** What we remember about a file (all times in nanoseconds, as decimal strings). */

@@ -1,5 +1,5 @@
 // What the engine needs from a cache; lmdb-store.ts is the implementation, open.ts opens it.
-import type { CacheStats, FileStat, HistoryRecord, StoredTrace } from "./records.js";
+import type { CacheStats, DeployRecord, FileStat, HistoryRecord, StoredTrace } from "./records.js";
 
 /** Where stat entries are kept between runs (LMDB on the main thread, a Map in workers). */
 export interface FileStatTable {
@@ -18,6 +18,10 @@ export interface CacheStore {
   putFileStats(entries: Iterable<[string, FileStat]>): void;
   appendHistory(targetKey: string, record: HistoryRecord): void;
   history(targetKey: string, limit: number): HistoryRecord[];
+  /** Records one deployment of a target (infra deploy). */
+  appendDeploy(targetKey: string, record: DeployRecord): void;
+  /** A target's deployments, newest first. */
+  deploys(targetKey: string, limit: number): DeployRecord[];
   getMeta<T>(key: string): T | undefined;
   putMeta(key: string, value: unknown): void;
   stats(): CacheStats;

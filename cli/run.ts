@@ -16,6 +16,8 @@ Examples:
   infra graph --out fleet.html     an interactive picture of who depends on what
   infra watch                      keep every target current while you edit
   infra ci --since origin/main     measure what a change affects against a baseline
+  infra plan                       what a deploy would change on each machine, with closure diffs
+  infra deploy @web                deploy a group; only machines not running their toplevel change
   infra cache stats                where the cache is and what it holds
 
 Every command takes --repo DIR (default: the current folder), --json and --cache-dir DIR.
@@ -169,6 +171,66 @@ Exit 1 when an evaluation fails or a budget is broken.`,
       exitCode = await ciCommand(ctxFor(cmd), names, opts);
     });
 
+  withCommon(program.command("deploy"))
+    .description("deploy evaluated targets to their machines: only those not running their toplevel")
+    .argument("[names...]", "targets (names, @group, @tag); default: all")
+    .option(
+      "--goal <goal>",
+      "switch | boot | test | dry-activate (default: infra.json deploy.goal, else switch)",
+    )
+    .option(
+      "--backend <backend>",
+      "ssh | nixos-rebuild | colmena | deploy-rs (default: infra.json, else ssh)",
+    )
+    .option("--dry-run", "print the plan (as infra plan does) and change nothing")
+    .option("-j, --jobs <n>", "targets built, copied and activated at once (default 4)")
+    .option("--skip-secrets-check", "deploy even where the secrets check would refuse (says so loudly)")
+    .addHelpText(
+      "after",
+      `
+Per target, in parallel, one failure never stopping the others: its evaluation (from the cache
+when it still holds; a failed one is skipped, never deployed), one ssh round trip asking what it
+runs (the same toplevel: up to date, nothing else happens), a local build of the derivation,
+nix copy, the profile, the activation. A failed activation puts the previous generation back and
+activates it again. ssh is your own: your ssh_config, agent and known_hosts.
+
+Where each target is: infra.json deploy.targets.<name> (host, port, user, sshOptions, backend,
+buildOn, hostKey, profile, tags), else the flake's deploy-rs deploy.nodes.<name> or colmena hive,
+else the target's name as the host.
+
+JSON: {"hosts":[{"name","host","status":"deployed"|"up-to-date"|"failed"|"skipped","current",
+       "next","goal","backend","durationMs","error","rolledBack"}],
+       "summary":{"deployed","upToDate","failed","skipped","durationMs"}}
+Exit: 0 when every target is deployed or up to date, 1 when one failed or was skipped.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { deployCommand } = await import("./commands/deploy.js");
+      exitCode = await deployCommand(ctxFor(cmd), names, opts);
+    });
+
+  withCommon(program.command("plan"))
+    .description("what infra deploy would do on each machine, with the closure diff; changes nothing there")
+    .argument("[names...]", "targets (names, @group, @tag); default: all")
+    .option("--goal <goal>", "the goal deploy would use (decides what counts as up to date)")
+    .option("-j, --jobs <n>", "targets built at once (default 4)")
+    .addHelpText(
+      "after",
+      `
+Per target: new (nothing deployed), up-to-date, changed (with the packages whose versions or
+size change and the closure size before and after), unreachable (asked, never guessed), or
+skipped (its evaluation failed). The next toplevel is built locally; the running closure is
+read from the target with nix-store; nothing is copied to or activated on a target.
+
+JSON: {"hosts":[{"name","host","status","current","next","sizeDelta",
+       "packages":[{"name","before","after","sizeDelta"}],"closureSize":{"before","after"},"error"}],
+       "summary":{"new","upToDate","changed","unreachable","skipped"}}
+Exit: 1 when a target is unreachable or skipped, else 0.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { planCommand } = await import("./commands/plan.js");
+      exitCode = await planCommand(ctxFor(cmd), names, opts);
+    });
+
   withCommon(program.command("watch"))
     .description("evaluate, then re-evaluate exactly what each saved change affects")
     .argument("[names...]", "targets to keep current (default: all)")
@@ -192,6 +254,29 @@ a "result" line per re-evaluated target, and {"type":"idle"}.`,
     .action(async (names: string[], opts, cmd: Command) => {
       const { watchCommand } = await import("./commands/watch.js");
       exitCode = await watchCommand(ctxFor(cmd), names, opts);
+    });
+
+  withCommon(program.command("secrets"))
+    .description("check that every host's declared secrets exist, are encrypted, and are encrypted for it")
+    .argument("[names...]", "targets to check (default: all)")
+    .option("--out <file.html>", "also write the secret browser: a searchable page of hosts and secrets")
+    .addHelpText(
+      "after",
+      `
+Declarations come from each host's evaluation (sops-nix sops.secrets.<name>, agenix
+age.secrets.<name>), cached like any other; the files are checked from their headers only (at
+most 64 KiB each): tracked by git, really encrypted, encrypted for the host's key (from
+infra.json secrets.hostKeys, default hosts/{name}/ssh_host_ed25519_key.pub), the sops key
+present, agenix's secrets.nix and .sops.yaml agreeing with the files. infra never decrypts or
+reads a secret's value.
+
+Statuses: ok, missing, untracked, plaintext, not-for-host, no-such-key, unknown-host-key,
+invalid; each failure comes with the command that fixes it (agenix --rekey, sops updatekeys).
+Exit 1 when a check fails.`,
+    )
+    .action(async (names: string[], opts, cmd: Command) => {
+      const { secretsCommand } = await import("./commands/secrets.js");
+      exitCode = await secretsCommand(ctxFor(cmd), names, opts);
     });
 
   withCommon(program.command("serve"))

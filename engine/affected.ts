@@ -4,6 +4,7 @@
 import type { DepKind, StoredTrace } from "../cache/records.js";
 import { ancestorsOf, normalizePath } from "../graph/paths.js";
 import type { GraphInput, GraphTarget } from "../graph/types.js";
+import { addDeployments } from "./deploy/graph-view.js";
 import type { Target } from "./fleet/targets.js";
 import {
   AFFECTED_REASONS,
@@ -19,6 +20,7 @@ import { isLockPath, splitInputKey } from "./repo/lock.js";
 import type { Workspace } from "./repo/workspace.js";
 import type { EngineContext } from "./run/context.js";
 import { dependencyView } from "./run/result.js";
+import { addSecretChecks } from "./secrets/graph-view.js";
 
 export { AFFECTED_REASONS, HEAD_CHANGE } from "./invalidation.js";
 
@@ -266,7 +268,10 @@ export async function runAffected(ctx: EngineContext, options: AffectedOptions):
 export async function graphData(ctx: EngineContext): Promise<GraphInput> {
   const ws = await ctx.openWorkspace();
   const { hosts: targets } = await ctx.discover(ws);
-  const input = toGraphInput(ws, await collectTraces(ctx, ws, targets));
+  const traces = await collectTraces(ctx, ws, targets);
+  const input = toGraphInput(ws, traces);
+  addDeployments(input, traces, ctx.store);
+  await addSecretChecks(ctx, ws, input, traces);
   await ctx.store.flush();
   return input;
 }

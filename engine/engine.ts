@@ -3,7 +3,7 @@
 // it never reads process.argv, never prints and never exits.
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { evaluatorKey, sha256 } from "../cache/key.js";
 import { defaultCacheRoot, repoCacheDir } from "../cache/location.js";
 import { openLmdbStore } from "../cache/open.js";
@@ -14,6 +14,16 @@ import type { GraphInput } from "../graph/types.js";
 import pkg from "../package.json" with { type: "json" };
 import { type AffectedOptions, type AffectedReport, graphData, runAffected } from "./affected.js";
 import { type CiOptions, type CiReport, runCi } from "./ci.js";
+import { runDeploy } from "./deploy/deploy.js";
+import { runPlan } from "./deploy/plan.js";
+import {
+  allowAll,
+  type DeployOptions,
+  type DeployReport,
+  type PlanOptions,
+  type PlanReport,
+  type Preflight,
+} from "./deploy/types.js";
 import type { InfraConfig } from "./fleet/config.js";
 import { discoverTargets, type HostsReport } from "./fleet/discover.js";
 import { loadConfig } from "./fleet/load-config.js";
@@ -31,6 +41,8 @@ import { EvalPool } from "./run/pool.js";
 import { type EvalReport, summarize } from "./run/result.js";
 import { roundRunner } from "./run/round.js";
 import { Scheduler } from "./run/scheduler.js";
+import { secretsGate } from "./secrets/gate.js";
+import { runSecrets, type SecretsOptions, type SecretsReport } from "./secrets/report.js";
 import { type WatchOptions, watchFleet } from "./watch.js";
 
 export interface EngineOptions {
@@ -49,6 +61,11 @@ export interface EngineOptions {
   env?: Record<string, string | undefined> | undefined;
   /** Start the worker threads now and keep them (a resident server), not on first use. */
   warm?: boolean | undefined;
+  /**
+   * A check that may refuse a target before `deploy` does anything to it (the secrets gate);
+   * default: every target may go ahead. `deploy({ skipPreflight: true })` bypasses it.
+   */
+  preflight?: Preflight | undefined;
 }
 
 export interface EvaluateOptions {
@@ -71,8 +88,14 @@ export interface Engine {
   graphData(): Promise<GraphInput>;
   /** Measures targets (uncached, repeated where a verdict is close) against a baseline. */
   ci(options?: CiOptions): Promise<CiReport>;
+  /** Whether every host's declared secrets are provided, encrypted for it (headers only). */
+  secrets(options?: SecretsOptions): Promise<SecretsReport>;
   /** Evaluates, then re-evaluates what each change affects until the signal aborts. */
   watch(options?: WatchOptions): Promise<void>;
+  /** Deploys the targets' valid evaluations to where they run, only where they changed. */
+  deploy(options?: DeployOptions): Promise<DeployReport>;
+  /** What deploy would do, with each changed target's closure diff; touches nothing on the targets. */
+  plan(options?: PlanOptions): Promise<PlanReport>;
   cacheStats(): CacheStats;
   cachePrune(options: { keepTraces: number; keepHistory: number; olderThanDays?: number | undefined }): {
     traces: number;
@@ -106,7 +129,10 @@ export interface EngineCore {
   close(): Promise<void>;
 }
 
-export type SessionOptions = Pick<EngineOptions, "jobs" | "timeoutSeconds" | "memoryMB" | "signal">;
+export type SessionOptions = Pick<
+  EngineOptions,
+  "jobs" | "timeoutSeconds" | "memoryMB" | "signal" | "preflight"
+>;
 
 /** Opens one repository's cache, finds Nix and starts (lazily) the worker pool. */
 export async function openCore(options: EngineOptions): Promise<EngineCore> {
@@ -132,7 +158,10 @@ export async function openCore(options: EngineOptions): Promise<EngineCore> {
   const evaluator = evaluatorKey({
     nixVersion: nix.version,
     system: nix.system,
-    loaderHash: sha256(readFileSync(loader)),
+    // The loader and what it imports define what a value is made of.
+    loaderHash: sha256(
+      Buffer.concat([readFileSync(loader), readFileSync(join(dirname(loader), "secrets.nix"))]),
+    ),
     infraVersion: pkg.version,
     options: ["restrict-eval"],
   });
@@ -281,7 +310,14 @@ async function openSession(core: CoreParts, options: SessionOptions): Promise<En
     affected: (affectedOptions) => runAffected(ctx, affectedOptions),
     graphData: () => graphData(ctx),
     ci: (ciOptions = {}) => runCi(ctx, ciOptions),
+    secrets: (secretsOptions = {}) => runSecrets(ctx, secretsOptions),
     watch: (watchOptions = {}) => watchFleet(ctx, watchOptions),
+    deploy: (deployOptions = {}) =>
+      runDeploy(ctx, deployOptions, {
+        preflight:
+          options.preflight ?? (config.secrets.gateDeploy ? secretsGate(ctx, deployOptions.names) : allowAll),
+      }),
+    plan: (planOptions = {}) => runPlan(ctx, planOptions),
 
     cacheStats: () => store.stats(),
     cachePrune: ({ keepTraces, keepHistory, olderThanDays }) =>

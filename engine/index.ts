@@ -7,6 +7,26 @@ export { ExitCode, InfraError } from "../errors/index.js";
 export type { AffectedOptions, AffectedReport, AffectedResult } from "./affected.js";
 export type { Baseline, CiOptions, CiReport, Comparison, Verdict } from "./ci.js";
 export {
+  allowAll,
+  DEPLOY_BACKENDS,
+  DEPLOY_GOALS,
+  type DeployBackend,
+  type DeployError,
+  type DeployGoal,
+  type DeployHostResult,
+  type DeployOptions,
+  type DeployReport,
+  type DeployStatus,
+  type DeployStep,
+  type PackageChange,
+  type PlanHostResult,
+  type PlanOptions,
+  type PlanReport,
+  type Preflight,
+  type PreflightTarget,
+  type TargetAddress,
+} from "./deploy/types.js";
+export {
   createEngine,
   type Engine,
   type EngineCore,
@@ -28,4 +48,6 @@ export type {
   HostResult,
   HostStatus,
 } from "./run/result.js";
+export { isSecretFailure, type SecretsProblem, type SecretsReport } from "./secrets/report.js";
+export type { SecretResult, SecretStatus, SecretWarning } from "./secrets/types.js";
 export type { WatchOptions } from "./watch.js";

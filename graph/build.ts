@@ -20,7 +20,15 @@ const ROOT_INPUT_SUFFIX = "#root";
 
 // When one host reaches a node in several ways, the edge keeps the strongest: content read or
 // listed beats input use beats an existence check.
-const EDGE_RANK: Record<EdgeKind, number> = { reads: 3, lists: 3, "uses-input": 2, stats: 1, imports: 0 };
+const EDGE_RANK: Record<EdgeKind, number> = {
+  reads: 3,
+  lists: 3,
+  "uses-input": 2,
+  stats: 1,
+  imports: 0,
+  declares: 0,
+  "stored-in": 0,
+};
 
 /** Builds the dependency graph of `input`'s targets. */
 export function buildGraph(input: GraphInput, options: BuildGraphOptions = {}): InfraGraph {
@@ -60,6 +68,7 @@ export function buildGraph(input: GraphInput, options: BuildGraphOptions = {}): 
   for (const { node } of pathNodes.values()) graph.setNode(node);
   for (const node of inputNodes.values()) graph.setNode(node);
   for (const { host, deps } of edges) for (const [id, kind] of deps) graph.setEdge(host, id, kind);
+  addSecrets(graph, input.targets, existing);
 
   const readFile = options.readFile ?? defaultReader(input.repoDir);
   if (readFile !== false) addImportEdges(graph, readFile);
@@ -77,6 +86,11 @@ function hostNode(target: GraphTarget): GraphNode {
     status: target.status,
   };
   if (target.drvPath !== undefined) node.drvPath = target.drvPath;
+  if (target.deployed !== undefined) {
+    if (target.deployed.path !== null) node.deployedPath = target.deployed.path;
+    node.deployedAt = new Date(target.deployed.at).toISOString();
+    node.deployedCurrent = target.deployed.current;
+  }
   return node;
 }
 
@@ -94,13 +108,61 @@ const EDGE_KIND_OF: Record<GraphDep["kind"], EdgeKind | undefined> = {
 function pathNode(kind: GraphDep["kind"], path: string, existing: Set<string>): GraphNode {
   const id = nodeId.path(path);
   if (kind === "file") {
-    const nodeKind = isSecretPath(path) ? "secret" : isNixFile(path) ? "module" : "file";
+    const nodeKind = isSecretPath(path) ? "secret-file" : isNixFile(path) ? "module" : "file";
     return { id, kind: nodeKind, label: path, path, exists: true };
   }
   if (kind === "dir")
-    return { id, kind: isSecretPath(path) ? "secret" : "dir", label: path, path, exists: true };
+    return { id, kind: isSecretPath(path) ? "secret-file" : "dir", label: path, path, exists: true };
   // Only checked for existence: a tracked file or a folder holding one exists (flake semantics).
   return { id, kind: "file", label: path, path, exists: existing.has(path) };
+}
+
+/**
+ * host → secret → file for each secret a recorded evaluation declares. Hosts sharing a file (and
+ * sops key) share the secret node, which carries each host's verdict.
+ */
+function addSecrets(graph: InfraGraph, targets: readonly GraphTarget[], existing: Set<string>): void {
+  const secrets = new Map<string, { node: GraphNode; checks: string[]; failing?: string }>();
+  const declared: [host: string, secret: string][] = [];
+  for (const target of targets) {
+    for (const secret of target.secrets ?? []) {
+      const file = normalizePath(secret.file);
+      const key = secret.backend === "sops" ? secret.key : undefined;
+      const id = nodeId.secret(file, key);
+      let entry = secrets.get(id);
+      if (entry === undefined) {
+        const node: GraphNode = {
+          id,
+          kind: NODE_KINDS.secret,
+          label: key === undefined ? secret.name : `${secret.name} (${key})`,
+          name: secret.name,
+          path: file,
+          backend: secret.backend,
+        };
+        if (key !== undefined) node.secretKey = key;
+        entry = { node, checks: [] };
+        secrets.set(id, entry);
+      }
+      entry.checks.push(`${target.name} ${secret.status}`);
+      if (secret.status !== "ok") entry.failing ??= secret.status;
+      declared.push([nodeId.host(target.name), id]);
+      // The file may be outside the repository or absent: the node says so, the secret still points at it.
+      const fileId = nodeId.path(file);
+      if (graph.node(fileId) === undefined)
+        graph.setNode({
+          id: fileId,
+          kind: NODE_KINDS.secretFile,
+          label: file,
+          path: file,
+          exists: existing.has(file),
+        });
+    }
+  }
+  for (const [id, { node, checks, failing }] of secrets) {
+    graph.setNode({ ...node, secretStatus: failing ?? "ok", checks: checks.join(", ") });
+    graph.setEdge(id, nodeId.path(node.path!), EDGE_KINDS.storedIn);
+  }
+  for (const [host, secret] of declared) graph.setEdge(host, secret, EDGE_KINDS.declares);
 }
 
 /** `<lock file>#<node>`, e.g. `flake-b/flake.lock#nixpkgs`. */
@@ -168,7 +230,7 @@ function addImportEdges(graph: InfraGraph, readFile: (path: string) => string | 
         if (read(to) === undefined) continue; // a literal naming nothing: evaluation would fail
         graph.setNode({
           id,
-          kind: isSecretPath(to) ? "secret" : "module",
+          kind: isSecretPath(to) ? "secret-file" : "module",
           label: to,
           path: to,
           exists: true,

@@ -3,16 +3,19 @@
 // through `graphologyOf`, which index.ts does not re-export).
 import { DirectedGraph } from "graphology";
 import type { EdgeKind, NodeKind } from "./kinds.js";
-import type { GraphTarget } from "./types.js";
+import type { GraphSecret, GraphTarget } from "./types.js";
 
 /** One node, as plain data. Optional fields are present only for the kinds named. */
 export interface GraphNode {
-  /** Stable id: `host:<name>`, `path:<repo-relative path>` or `input:<lock file>#<lock node>`. */
+  /**
+   * Stable id: `host:<name>`, `path:<repo-relative path>`, `input:<lock file>#<lock node>` or
+   * `secret:<file>[#<sops key>]`.
+   */
   id: string;
   kind: NodeKind;
   /** Short human text: a host's name, a path, an input's `<lock file>#<node>`. */
   label: string;
-  /** Path nodes (module, file, dir, secret): the path relative to the repo folder. */
+  /** Path nodes (module, file, dir, secret-file): the path relative to the repo folder; secrets: their file. */
   path?: string;
   /** Path nodes: false when the path is neither tracked nor seen by a read (an absent-path check). */
   exists?: boolean;
@@ -26,8 +29,22 @@ export interface GraphNode {
   status?: GraphTarget["status"];
   /** Hosts: the derivation of the last successful evaluation. */
   drvPath?: string;
+  /** Hosts: what the last recorded deployment left running. */
+  deployedPath?: string;
+  /** Hosts: when that deployment was (ISO 8601). */
+  deployedAt?: string;
+  /** Hosts: whether the deployed toplevel is the recorded evaluation's (nothing left to deploy). */
+  deployedCurrent?: boolean;
   /** Inputs: the node's name in `flake.lock`. */
   lockNode?: string;
+  /** Secrets: sops or agenix. */
+  backend?: GraphSecret["backend"];
+  /** Secrets: the sops key inside the file. */
+  secretKey?: string;
+  /** Secrets: "ok" when the check passes for every host declaring it, else the first failing status. */
+  secretStatus?: string;
+  /** Secrets: each declaring host with its status, e.g. `db1 ok, db2 not-for-host`. */
+  checks?: string;
 }
 
 /** One edge, from the dependent to its dependency. */
@@ -55,6 +72,8 @@ export const nodeId = {
   host: (name: string): string => `host:${name}`,
   path: (path: string): string => `path:${path}`,
   input: (id: string): string => `input:${id}`,
+  /** A declared secret: its file, and for sops the key inside it. */
+  secret: (file: string, key?: string): string => `secret:${file}${key === undefined ? "" : `#${key}`}`,
 } as const;
 
 let unwrap: (graph: InfraGraph) => InnerGraph;

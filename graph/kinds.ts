@@ -11,8 +11,13 @@ export const NODE_KINDS = {
   file: "file",
   /** A folder whose listing an evaluation read. */
   dir: "dir",
-  /** A path under a `secrets/` folder, or an `.age` file. */
+  /**
+   * A secret a host declares (sops-nix `sops.secrets.<name>`, agenix `age.secrets.<name>`), with
+   * the outcome of the `infra secrets` check: one node per encrypted file (and sops key).
+   */
   secret: "secret",
+  /** A path under a `secrets/` folder, or an `.age` file: where secrets are kept, encrypted. */
+  secretFile: "secret-file",
   /** A locked flake input. */
   input: "input",
 } as const;
@@ -30,6 +35,10 @@ export const EDGE_KINDS = {
   usesInput: "uses-input",
   /** module → module: a path literal in the module's `imports` (static scan, for the picture). */
   imports: "imports",
+  /** host → secret: the host's evaluation declares the secret (it needs it at activation). */
+  declares: "declares",
+  /** secret → file: the encrypted file the secret is kept in. */
+  storedIn: "stored-in",
 } as const;
 export type EdgeKind = (typeof EDGE_KINDS)[keyof typeof EDGE_KINDS];
 
@@ -40,6 +49,7 @@ export const NODE_STYLE = {
   file: { colour: "#8d99ae", shape: "note" },
   dir: { colour: "#f2a541", shape: "folder" },
   secret: { colour: "#9b5de5", shape: "octagon" },
+  "secret-file": { colour: "#b79ced", shape: "note" },
   input: { colour: "#2a9d8f", shape: "component" },
 } as const satisfies Record<NodeKind, { colour: string; shape: string }>;
 
@@ -50,4 +60,6 @@ export const EDGE_STYLE = {
   stats: { colour: "#adb5bd", dot: "dashed", mermaid: "-.->" },
   "uses-input": { colour: "#2a9d8f", dot: "solid", mermaid: "-->" },
   imports: { colour: "#4c8bf5", dot: "dotted", mermaid: "-.->" },
+  declares: { colour: "#9b5de5", dot: "solid", mermaid: "-->" },
+  "stored-in": { colour: "#b79ced", dot: "dashed", mermaid: "-.->" },
 } as const satisfies Record<EdgeKind, { colour: string; dot: string; mermaid: string }>;

@@ -24,7 +24,34 @@ export interface GraphTarget {
   /** Last recorded evaluation: ok, failed, or unknown (never evaluated, so no dependencies known). */
   status: "ok" | "failed" | "unknown";
   drvPath?: string | undefined;
+  /** What the last recorded deployment (infra deploy) left the target running, if any. */
+  deployed?: GraphDeployment | undefined;
   deps: GraphDep[];
+  /** The secrets the recorded evaluation declares, with the check's verdict for this host. */
+  secrets?: GraphSecret[] | undefined;
+}
+
+/** One secret a target declares, as the graph shows it (names and verdicts, never a value). */
+export interface GraphSecret {
+  /** The declared name (`sops.secrets.<name>`, `age.secrets.<name>`). */
+  name: string;
+  backend: "sops" | "agenix";
+  /** The encrypted file, relative to the repo folder. */
+  file: string;
+  /** sops: the key inside the file. */
+  key?: string | undefined;
+  /** The `infra secrets` status for this host ("ok", "missing", "not-for-host", …). */
+  status: string;
+}
+
+/** A target's last recorded deployment, as the graph shows it. */
+export interface GraphDeployment {
+  /** The toplevel the target runs as far as infra saw (null: not known after a failure). */
+  path: string | null;
+  /** When, in milliseconds since the epoch. */
+  at: number;
+  /** Whether that is the toplevel of the target's recorded evaluation: nothing left to deploy. */
+  current: boolean;
 }
 
 export interface GraphInput {

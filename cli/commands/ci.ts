@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Baseline } from "../../engine/ci.js";
+import { isSecretFailure } from "../../engine/index.js";
 import type { CliContext } from "../context.js";
 import { openEngine, pathArg, writeJson } from "../context.js";
 import { ciJunit, ciMarkdown, ciTable } from "../render/ci.js";
@@ -55,6 +56,10 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
       }
     }
     const report = await engine.ci({ names: chosen, baseline });
+    // The secret contract is part of what CI checks (infra.json secrets.gateCi, on by default).
+    const secrets = engine.config.secrets.gateCi ? await engine.secrets({ names: chosen }) : undefined;
+    const secretResults = secrets?.results ?? [];
+    const secretFailures = secretResults.filter(isSecretFailure).length + (secrets?.problems.length ?? 0);
     progress.stop();
     const { comparisons } = report;
     const failed = comparisons.filter((c) => c.verdict === "failed").length;
@@ -71,8 +76,10 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
       writeFileSync(baselineFile, `${JSON.stringify(updatedBaseline(baseline, measured, who), null, 2)}\n`);
       ctx.human.write(`baseline written to ${baselineFile} (${measured.length} targets)\n`);
     }
-    if (flags.junit) writeFileSync(pathArg(ctx, flags.junit), ciJunit(comparisons, report.hosts));
-    if (flags.summary) writeFileSync(pathArg(ctx, flags.summary), ciMarkdown(comparisons, note));
+    if (flags.junit)
+      writeFileSync(pathArg(ctx, flags.junit), ciJunit(comparisons, report.hosts, secretResults));
+    if (flags.summary)
+      writeFileSync(pathArg(ctx, flags.summary), ciMarkdown(comparisons, note, secretResults));
 
     if (ctx.options.json) {
       writeJson(ctx, {
@@ -85,8 +92,9 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
           reasons: c.reasons,
         })),
         skipped,
-        summary: { measured: comparisons.length, failed, regressions },
+        summary: { measured: comparisons.length, failed, regressions, secretFailures },
         baseline: baselineFile,
+        ...(secrets ? { secrets: { results: secrets.results, problems: secrets.problems } } : {}),
       });
     } else {
       const style = makeStyle(ctx.stdout);
@@ -96,8 +104,13 @@ export async function ciCommand(ctx: CliContext, names: string[], flags: CiFlags
       }
       for (const h of report.hosts.filter((x) => x.error))
         ctx.stdout.write(`${style.red("✗")} ${style.bold(h.name)}\n${formatHostError(h.error!, style)}\n`);
+      for (const r of secretResults.filter(isSecretFailure))
+        ctx.stdout.write(`${style.red("✗")} secret ${style.bold(r.host)} / ${r.name}: ${r.detail}\n`);
+      for (const p of secrets?.problems ?? [])
+        ctx.stdout.write(`${style.red("✗")} ${p.where}: ${p.message}\n`);
       ctx.stdout.write(`${style.gray(note)}\n`);
     }
+    if (secretFailures > 0) return 1;
     return failed + regressions > 0 && !flags.updateBaseline ? 1 : failed > 0 ? 1 : 0;
   } finally {
     off();

@@ -2,7 +2,7 @@
 // request comment.
 import { XMLBuilder } from "fast-xml-parser";
 import { type Comparison, isFailure } from "../../engine/ci.js";
-import type { HostResult } from "../../engine/index.js";
+import { type HostResult, isSecretFailure, type SecretResult } from "../../engine/index.js";
 import { markdownText, xmlText } from "../../graph/export/escape.js";
 import { oneLine } from "./terminal.js";
 
@@ -39,10 +39,11 @@ export function ciTable(comparisons: Comparison[]): string {
   return [line(head), ...rows.map(line)].join("\n");
 }
 
-export function ciMarkdown(comparisons: Comparison[], note: string): string {
+export function ciMarkdown(comparisons: Comparison[], note: string, secrets: SecretResult[] = []): string {
   const failed = comparisons.filter((c) => isFailure(c.verdict));
+  const secretFailures = secrets.filter(isSecretFailure);
   const lines = [
-    `### infra ci: ${failed.length === 0 ? "✅ within budget" : `❌ ${failed.length} target(s) over budget or failing`}`,
+    `### infra ci: ${failed.length === 0 && secretFailures.length === 0 ? "✅ within budget" : failed.length === 0 ? `❌ ${secretFailures.length} secret check(s) failing` : `❌ ${failed.length} target(s) over budget or failing`}`,
     "",
     "| target | evaluation time | peak memory | samples | verdict |",
     "| --- | ---: | ---: | ---: | --- |",
@@ -55,10 +56,21 @@ export function ciMarkdown(comparisons: Comparison[], note: string): string {
   ];
   for (const c of failed)
     lines.push("", `**${markdownText(c.name)}**: ${markdownText(c.reasons.join("; "))}`);
+  if (secretFailures.length > 0) {
+    lines.push("", `#### ❌ ${secretFailures.length} secret check(s) failing`, "");
+    for (const r of secretFailures)
+      lines.push(
+        `- **${markdownText(r.host)}** / ${markdownText(r.name)}: ${markdownText(r.status)}: ${markdownText(r.detail)}`,
+      );
+  }
   return `${lines.join("\n")}\n`;
 }
 
-export function ciJunit(comparisons: Comparison[], hosts: HostResult[]): string {
+export function ciJunit(
+  comparisons: Comparison[],
+  hosts: HostResult[],
+  secrets: SecretResult[] = [],
+): string {
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const failures = comparisons.filter((c) => isFailure(c.verdict)).length;
   const testcase = comparisons.map((c) => {
@@ -95,13 +107,39 @@ export function ciJunit(comparisons: Comparison[], hosts: HostResult[]): string 
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({
     testsuites: {
-      testsuite: {
-        "@_name": "infra ci",
-        "@_tests": comparisons.length,
-        "@_failures": failures,
-        "@_time": (comparisons.reduce((t, c) => t + (c.now?.timeMs ?? 0), 0) / 1000).toFixed(3),
-        testcase,
-      },
+      testsuite: [
+        {
+          "@_name": "infra ci",
+          "@_tests": comparisons.length,
+          "@_failures": failures,
+          "@_time": (comparisons.reduce((t, c) => t + (c.now?.timeMs ?? 0), 0) / 1000).toFixed(3),
+          testcase,
+        },
+        // Only when a check fails: a fleet whose secrets all hold reports one suite, as before.
+        ...(!secrets.some(isSecretFailure)
+          ? []
+          : [
+              {
+                "@_name": "infra secrets",
+                "@_tests": secrets.length,
+                "@_failures": secrets.filter(isSecretFailure).length,
+                // One case per declared secret: a failure says which and how to fix it.
+                testcase: secrets.map((r) => ({
+                  "@_classname": xmlText(`infra.secrets.${r.host}`),
+                  "@_name": xmlText(`${r.name} (${r.backend}, ${r.file})`),
+                  ...(isSecretFailure(r)
+                    ? {
+                        failure: {
+                          "@_message": xmlText(r.status),
+                          "@_type": r.status,
+                          "#text": xmlText(r.detail),
+                        },
+                      }
+                    : {}),
+                })),
+              },
+            ]),
+      ],
     },
   })}`;
 }

@@ -9,7 +9,14 @@ import { nixBinaryStamp } from "../../engine/nix/which.js";
 import pkg from "../../package.json" with { type: "json" };
 
 /** Commands a server runs for a client; the others always run in the client's process. */
-export const SERVED_COMMANDS: ReadonlySet<string> = new Set(["hosts", "eval", "affected", "graph", "ci"]);
+export const SERVED_COMMANDS: ReadonlySet<string> = new Set([
+  "hosts",
+  "eval",
+  "affected",
+  "graph",
+  "ci",
+  "secrets",
+]);
 
 /** Options taking a value, so the command name is not mistaken for one (`--repo DIR eval`). */
 const GLOBAL_VALUE_OPTIONS = new Set(["--repo", "--cache-dir"]);

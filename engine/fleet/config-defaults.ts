@@ -10,5 +10,20 @@ export const DEFAULT_CONFIG: InfraConfig = {
   limits: { timeoutSeconds: 300, memoryMB: 4096 },
   layering: [],
   ci: { budget: { timePercent: 25, timeMs: 200, memoryPercent: 20, memoryMB: 64 }, hosts: {}, samples: 3 },
-  deploy: { backend: "nixos-rebuild", hosts: {} },
+  deploy: {
+    backend: "ssh",
+    goal: "switch",
+    jobs: 4,
+    buildOn: "local",
+    sshOptions: [],
+    connectTimeoutSeconds: 10,
+    targets: {},
+  },
+  secrets: {
+    hostKeys: "hosts/{name}/ssh_host_ed25519_key.pub",
+    sopsConfig: ".sops.yaml",
+    admins: {},
+    gateDeploy: true,
+    gateCi: true,
+  },
 };

@@ -25,6 +25,28 @@ const budget = z
   })
   .strict();
 
+const backend = z.enum(["ssh", "nixos-rebuild", "colmena", "deploy-rs"]);
+const buildOn = z.enum(["local", "remote"]);
+
+const deployTarget = z
+  .object({
+    /** Host name or address (default: the flake's deploy-rs/colmena setting, else the name). */
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    user: z.string().min(1).optional(),
+    /** ssh arguments for this target, before the fleet's (so they win). */
+    sshOptions: z.array(z.string()).optional(),
+    backend: backend.optional(),
+    buildOn: buildOn.optional(),
+    /** The host's public key (`ssh-ed25519 AAAA…`): ssh then accepts this key only. */
+    hostKey: z.string().min(1).optional(),
+    /** The profile to set (default: the system profile; home-manager's for home targets). */
+    profile: z.string().min(1).optional(),
+    /** Tags: `@tag` on the command line selects every target carrying it. */
+    tags: z.array(name).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
@@ -61,14 +83,56 @@ export const configSchema = z
         hosts: {},
         samples: 3,
       }),
+    /** Where each target is and how to deploy it (`infra deploy`, `infra plan`). */
     deploy: z
       .object({
-        backend: z.enum(["nixos-rebuild", "deploy-rs", "colmena"]).default("nixos-rebuild"),
-        hosts: z
-          .record(name, z.object({ targetHost: z.string().optional(), backend: z.string().optional() }))
-          .default({}),
+        /** Who copies and activates, unless a target says otherwise. */
+        backend: backend.default("ssh"),
+        goal: z.enum(["switch", "boot", "test", "dry-activate"]).default("switch"),
+        /** Targets deployed at once. */
+        jobs: z.number().int().positive().max(BOUNDS.jobs).default(4),
+        buildOn: buildOn.default("local"),
+        /** ssh arguments for every target, after a target's own (ssh keeps the first value it gets). */
+        sshOptions: z.array(z.string()).default([]),
+        /** ssh's ConnectTimeout: how long an unreachable target may take to fail. */
+        connectTimeoutSeconds: z.number().int().positive().max(3600).default(10),
+        /** Per target (by name): overrides what the flake's deploy-rs or colmena settings say. */
+        targets: z.record(name, deployTarget).default({}),
       })
-      .default({ backend: "nixos-rebuild", hosts: {} }),
+      .strict()
+      .default({
+        backend: "ssh",
+        goal: "switch",
+        jobs: 4,
+        buildOn: "local",
+        sshOptions: [],
+        connectTimeoutSeconds: 10,
+        targets: {},
+      }),
+    /** The secret contract (`infra secrets`): where host keys, rules and admins are. */
+    secrets: z
+      .object({
+        /** A host's public SSH key, `{name}` standing for the target's name. */
+        hostKeys: z.string().min(1).default("hosts/{name}/ssh_host_ed25519_key.pub"),
+        /** agenix's rule files (default: every tracked secrets.nix). */
+        agenixRules: z.array(z.string().min(1)).optional(),
+        /** sops' creation rules. */
+        sopsConfig: z.string().min(1).default(".sops.yaml"),
+        /** People (or CI) who may hold secrets: name → SSH key lines, age recipients or .pub files. */
+        admins: z.record(name, z.array(z.string().min(1))).default({}),
+        /** Check secrets before deploying (`--skip-secrets-check` overrides, loudly). */
+        gateDeploy: z.boolean().default(true),
+        /** Report failed secret checks in `infra ci`. */
+        gateCi: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        hostKeys: "hosts/{name}/ssh_host_ed25519_key.pub",
+        sopsConfig: ".sops.yaml",
+        admins: {},
+        gateDeploy: true,
+        gateCi: true,
+      }),
   })
   .strict();
 

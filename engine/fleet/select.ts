@@ -1,4 +1,5 @@
-// Choosing targets from the command line: names, `kind:name`, `flake#name`, infra.json groups.
+// Choosing targets from the command line: names, `kind:name`, `flake#name`, infra.json groups
+// (`web` or `@web`).
 import { ConfigError, FlakeError, UsageError } from "../../errors/index.js";
 import type { FlakeFailure } from "../run/result.js";
 import type { Target } from "./targets.js";
@@ -40,6 +41,20 @@ export function selectTargets(
   unlisted: FlakeFailure[] = [],
 ): Target[] {
   if (names.length === 0) return targets;
+  // `@web` is the group web, as deploy and plan spell it (where `@` also reaches tags).
+  names = names.map((n) => {
+    if (!n.startsWith("@") || n.length < 2) return n;
+    const group = n.slice(1);
+    if (groups[group] !== undefined) return group;
+    const known = Object.keys(groups).sort();
+    throw new UsageError(`no group named '${group}' (${n})`, {
+      hints: [
+        known.length > 0
+          ? `Groups in infra.json: ${known.map((k) => `@${k}`).join(", ")}. Tags (@tag) select targets for deploy and plan only.`
+          : 'Define groups in infra.json ("groups": {"web": ["web1", "web2"]}); tags (@tag) select targets for deploy and plan only.',
+      ],
+    });
+  });
   const chosen = new Map<string, Target>();
   const expand = (name: string, seen: string[]): { name: string; group?: string }[] =>
     groups[name] && !seen.includes(name)

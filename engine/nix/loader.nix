@@ -202,11 +202,18 @@ let
     in if got.success then got.value else null
   ) req.meta;
 
+  # What the configuration needs from sops-nix and agenix (never a value: see secrets.nix).
+  secrets = import ./secrets.nix configRoot;
+
   describeTarget =
     let drv = select; in
     if !(builtins.isAttrs drv) || (drv.type or null) != "derivation"
     then throw "infra: ${builtins.concatStringsSep "." req.attrPath} is not a derivation"
     # Not `outPath`: --json would print an attribute set holding one as that string.
-    else { drv = drv.drvPath; out = drv.outPath; inherit meta; };
+    else { drv = drv.drvPath; out = drv.outPath; inherit meta secrets; };
+  # agenix's secrets.nix: who may decrypt which file. A plain Nix file (the agenix CLI imports it
+  # from the working tree), not part of any flake.
+  rules = builtins.mapAttrs (_: rule: { publicKeys = map toString (rule.publicKeys or [ ]); })
+    (import (/. + req.file));
 in
-if req.want == "list" then listTargets else describeTarget
+if req.want == "list" then listTargets else if req.want == "rules" then rules else describeTarget

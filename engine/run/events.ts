@@ -1,4 +1,5 @@
 // What the engine reports while it works. It never prints: renderers subscribe.
+import type { DeployHostResult, DeployStep, PlanHostResult } from "../deploy/types.js";
 import type { HostResult } from "./result.js";
 
 export type EngineEvent =
@@ -10,7 +11,16 @@ export type EngineEvent =
   | { type: "result"; result: HostResult }
   | { type: "ready" }
   | { type: "change"; paths: string[] }
-  | { type: "idle" };
+  | { type: "idle" }
+  /** infra deploy and plan: what a target's deployment is doing (bytes while copying). */
+  | {
+      type: "deploy-step";
+      name: string;
+      step: DeployStep;
+      bytes?: { done: number; expected: number } | undefined;
+    }
+  | { type: "deploy-result"; result: DeployHostResult }
+  | { type: "plan-result"; result: PlanHostResult };
 
 export type EngineListener = (event: EngineEvent) => void;
 

@@ -25,6 +25,20 @@ export function valueJob(target: Target, meta: Record<string, string[]>): Job {
   };
 }
 
+/** Evaluates agenix's rule file `rel` (relative to the repository top). */
+export function rulesJob(ws: Workspace, rel: string): Job {
+  return {
+    id: targetKey({ want: "rules", flakeRel: "", attrPath: [rel], meta: {} }),
+    label: ws.display(rel),
+    want: "rules",
+    flakeDir: ws.top,
+    flakeRel: "",
+    attrPath: [rel],
+    configPath: [],
+    meta: {},
+  };
+}
+
 export function listJob(ws: Workspace, flakeDir: string): Job {
   const flakeRel = ws.rel(flakeDir);
   return {

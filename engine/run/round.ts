@@ -1,5 +1,6 @@
 // One round: targets in, results out, cache first. Every capability (eval, watch, ci, affected
 // --eval) evaluates through this, so they all report the same HostResult shapes.
+import type { Evaluation } from "../../cache/records.js";
 import type { Target } from "../fleet/targets.js";
 import type { Change } from "../invalidation.js";
 import type { Workspace } from "../repo/workspace.js";
@@ -20,6 +21,8 @@ export interface RoundOptions {
   /** Changes seen since the last round (watch): checked first when verifying the cache. */
   hints?: readonly Change[] | undefined;
   onResult(result: HostResult): void;
+  /** Each target's evaluation as recorded (what the contract's result leaves out: declarations). */
+  onEvaluation?: ((target: Target, evaluation: Evaluation) => void) | undefined;
 }
 
 export type RunRound = (ws: Workspace, targets: Target[], round: RoundOptions) => Promise<HostResult[]>;
@@ -42,7 +45,10 @@ export function roundRunner(options: RoundRunnerOptions): RunRound {
       options.untraced();
     }
     const byJob = new Map(selected.map((t) => [t.id, t]));
-    const toResult = (r: JobResult) => hostResult(byJob.get(r.job.id)!, r, ws);
+    const toResult = (r: JobResult) => {
+      round.onEvaluation?.(byJob.get(r.job.id)!, r.evaluation);
+      return hostResult(byJob.get(r.job.id)!, r, ws);
+    };
     const results = await options.scheduler.run(
       ws,
       selected.map((t) => valueJob(t, options.meta)),
@@ -58,6 +64,8 @@ export function roundRunner(options: RoundRunnerOptions): RunRound {
       },
     );
     const order = new Map(selected.map((t, i) => [t.id, i]));
-    return results.sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!).map(toResult);
+    return results
+      .sort((a, b) => order.get(a.job.id)! - order.get(b.job.id)!)
+      .map((r) => hostResult(byJob.get(r.job.id)!, r, ws));
   };
 }

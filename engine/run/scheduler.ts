@@ -17,6 +17,7 @@ import type { NixInfo } from "../nix/detect.js";
 import type { Limits } from "../nix/process.js";
 import { tempDir } from "../nix/reaper.js";
 import type { GitState } from "../repo/git.js";
+import { EMPTY_LOCK } from "../repo/lock.js";
 import type { Workspace } from "../repo/workspace.js";
 import type { EvalTask, WorkerReply } from "../worker/protocol.js";
 import type { Job } from "./job.js";
@@ -143,7 +144,8 @@ export class Scheduler {
   ): Promise<JobResult> {
     let lock: EvalTask["lock"];
     try {
-      lock = ws.lock(job.flakeDir);
+      // agenix's rules are a plain Nix file, not part of a flake: no lock file applies.
+      lock = job.want === "rules" ? EMPTY_LOCK : ws.lock(job.flakeDir);
     } catch (error) {
       // Nix never ran: a lock file it would refuse fails every job of the flake, uncached.
       const result: JobResult = {

@@ -8,7 +8,7 @@ import type { Dependency } from "../../cache/records.js";
 import { isPathKind } from "../invalidation.js";
 import { INLINE_REQUEST_MAX, loaderArgv, lockedInputUrls, parseMarkers } from "../nix/loader.js";
 import type { RunNixResult } from "../nix/process.js";
-import { classify, parseStrace } from "../nix/strace.js";
+import { classify, type PathDep, parseStrace } from "../nix/strace.js";
 import { FileHasher, lstatOrUndefined, MemoryFileStatTable } from "../repo/file-hasher.js";
 import { formatLastModifiedDate, trackedFiles } from "../repo/git.js";
 import { inputKey, type LockFile, lockNodeFingerprint, lockPathOf } from "../repo/lock.js";
@@ -16,7 +16,15 @@ import { gitFingerprint, Snapshot } from "../repo/snapshot.js";
 import { buildTrackedTree, type TrackedTree } from "../repo/tracked.js";
 import { drvClosureMentions } from "./drv-scan.js";
 import { conservativeDeps, evaluateExact, STALE_RELATIVE_LOCK, staleRelativeInputs } from "./exact.js";
-import { failureFrom, fingerprintPaths, limitFailure, parseValue, setValue, startReply } from "./outcome.js";
+import {
+  failureFrom,
+  fingerprintPaths,
+  limitFailure,
+  parseRules,
+  parseValue,
+  setValue,
+  startReply,
+} from "./outcome.js";
 import type { EvalTask, WorkerReply } from "./protocol.js";
 import { runForTask } from "./run-nix.js";
 
@@ -251,6 +259,8 @@ function requestJSON(task: EvalTask, tree: TrackedTree | undefined): string {
     trackedFile: trackedFileFor(task, tree),
     git: task.git,
     want: task.want,
+    // A rules job names its file (relative to the top) as its attribute path.
+    file: task.want === "rules" ? join(task.top, task.attrPath[0] ?? "") : null,
     attrPath: task.attrPath,
     configPath: task.configPath,
     meta: task.meta,
@@ -301,6 +311,7 @@ function interpretLoader(
 
   const accesses = parseStrace(run.trace, { initialCwd: task.top });
   const classified = classify(accesses, { top: task.top, markerDir: task.markerDir });
+  if (task.want === "rules") return rulesReply(task, run, snapshot, reply, classified.deps);
   for (const dep of classified.deps) {
     const reason = snapshot.untrackedReason({ kind: dep.kind, key: dep.path });
     if (reason !== undefined) return { exactReason: reason };
@@ -328,7 +339,7 @@ function interpretLoader(
         return { exactReason: "a working-tree path reached the derivation (e.g. `toString ./.`)" };
       }
     }
-    setValue(evaluation, value);
+    setValue(evaluation, value, { top: task.top });
   } else evaluation.error = failureFrom(task, run.stderr);
 
   const markers = parseMarkers(run.stderr);
@@ -351,6 +362,26 @@ function interpretLoader(
 }
 
 /**
+ * agenix's rules, read from the working tree as the agenix CLI reads them. They are only cached
+ * while every file read is tracked: an untracked one's edits would change no fingerprint.
+ */
+function rulesReply(
+  task: EvalTask,
+  run: RunNixResult,
+  snapshot: Snapshot,
+  reply: WorkerReply,
+  paths: PathDep[],
+): WorkerReply {
+  if (run.exitCode === 0) reply.evaluation.rules = parseRules(run.stdout);
+  else reply.evaluation.error = failureFrom(task, run.stderr);
+  if (paths.some((dep) => snapshot.untrackedReason({ kind: dep.kind, key: dep.path }) !== undefined)) {
+    reply.cacheable = false;
+  }
+  reply.deps = fingerprintPaths(paths, snapshot);
+  return reply;
+}
+
+/**
  * Without strace we cannot see what was read, so the result depends on everything: the whole
  * tracked tree, HEAD and every locked input. Correct, never minimal; the CLI says so.
  */
@@ -360,7 +391,7 @@ function untracedReply(
   snapshot: Snapshot,
   reply: WorkerReply,
 ): WorkerReply {
-  if (run.exitCode === 0) setValue(reply.evaluation, parseValue(run.stdout));
+  if (run.exitCode === 0) setValue(reply.evaluation, parseValue(run.stdout), { top: task.top });
   else reply.evaluation.error = failureFrom(task, run.stderr);
   reply.deps = conservativeDeps(task, snapshot);
   return reply;

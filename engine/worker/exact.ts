@@ -1,6 +1,8 @@
 // The exact path: `nix eval` itself, on the store copy of the tracked tree it makes. Used where
 // the working tree would answer differently (untracked files seen, working-tree paths leaked,
 // impure builtins) and for --exact.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Dependency, TargetList } from "../../cache/records.js";
 import type { RunNixResult } from "../nix/process.js";
 import { classify, type PathDep, parseStrace } from "../nix/strace.js";
@@ -60,6 +62,17 @@ export function staleRelativeInputs(task: EvalTask): string[] {
     .sort();
 }
 
+/** engine/nix/secrets.nix, inlined: a pure `nix eval` cannot import a file outside the flake. */
+const secretsSource = new Map<string, string>();
+function secretsExpr(loader: string): string {
+  let text = secretsSource.get(loader);
+  if (text === undefined) {
+    text = readFileSync(join(dirname(loader), "secrets.nix"), "utf8");
+    secretsSource.set(loader, text);
+  }
+  return text;
+}
+
 const SOURCE_ROOT = /^\/nix\/store\/[0-9a-z]{32}-source/;
 const KINDS: (keyof TargetList)[] = ["nixosConfigurations", "darwinConfigurations", "homeConfigurations"];
 
@@ -102,7 +115,7 @@ export async function evaluateExact(
     // The fragment names only the configuration set (a plain identifier): flake fragments cannot
     // spell every attribute name, so the rest is selected in --apply with escaped literals.
     const [set, ...configRest] = task.configPath;
-    const expr = `s: let c = ${selectExpr("s", configRest)}; t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; }`;
+    const expr = `s: let c = ${selectExpr("s", configRest)}; t = ${selectExpr("c", rest)}; in { drv = t.drvPath; out = t.outPath; meta = { ${metaExpr} }; secrets = (${secretsExpr(task.loader)}) c; }`;
     const argv = [nix, ...common, `${task.flakeDir}#${attrPathFragment([set!])}`, "--apply", expr];
     runs.push({ run: await runForTask(task, argv, signal) });
   }
@@ -135,7 +148,7 @@ export async function evaluateExact(
     if (run.exitCode === 0) {
       const value = JSON.parse(run.stdout) as unknown;
       if (kind !== undefined) list[kind] = value as string[];
-      else setValue(evaluation, value as NixValue);
+      else setValue(evaluation, value as NixValue, { top: task.top, storeRoot: mappedRoot });
     } else if (!(kind !== undefined && /does not provide attribute/.test(run.stderr))) {
       // A listing treats a missing configuration set as empty; anything else is the answer.
       evaluation.error = failureFrom(task, run.stderr, mapPath);

@@ -1,5 +1,6 @@
 // Building a worker's reply from a finished nix process. Worker side; pure.
 import {
+  type DeclaredSecret,
   type EvalMode,
   type Evaluation,
   type Failure,
@@ -18,15 +19,55 @@ export interface NixValue {
   drv: string;
   out: string;
   meta?: Record<string, unknown>;
+  secrets?: DeclaredSecret[];
+}
+
+/**
+ * Declared secrets' files relative to the repository top: `toString` of a path gives its
+ * working-tree path in the loader, and a path in the tree's store copy under `nix eval`
+ * (`storeRoot`). Paths elsewhere stay as they are (the check reports them as outside).
+ */
+export function relativeSecrets(
+  secrets: DeclaredSecret[] | undefined,
+  top: string,
+  storeRoot?: string,
+): DeclaredSecret[] | undefined {
+  if (!Array.isArray(secrets)) return undefined;
+  const relative = (file: string | null) => {
+    if (file === null) return null;
+    for (const root of [top, storeRoot]) {
+      if (root !== undefined && file.startsWith(`${root}/`)) return file.slice(root.length + 1);
+    }
+    return file;
+  };
+  return secrets.map((s) => ({ ...s, file: relative(s.file) }));
 }
 
 /** Sets a value's derivation (or a listing's targets) on an evaluation. */
-export function setValue(evaluation: Evaluation, value: NixValue | TargetList): void {
+export function setValue(
+  evaluation: Evaluation,
+  value: NixValue | TargetList,
+  paths: { top: string; storeRoot?: string | undefined } = { top: "" },
+): void {
   if ("drv" in value) {
     evaluation.drvPath = value.drv;
     evaluation.outPath = value.out;
     evaluation.meta = value.meta ?? {};
+    const secrets = relativeSecrets(value.secrets, paths.top, paths.storeRoot);
+    if (secrets !== undefined && secrets.length > 0) evaluation.secrets = secrets;
   } else evaluation.targets = value;
+}
+
+/** agenix rules as the loader gives them: file → its publicKeys. */
+export function parseRules(stdout: string): Record<string, string[]> {
+  const raw = JSON.parse(stdout) as Record<string, { publicKeys?: unknown }>;
+  const rules: Record<string, string[]> = {};
+  for (const [file, rule] of Object.entries(raw)) {
+    rules[file] = Array.isArray(rule.publicKeys)
+      ? rule.publicKeys.filter((k): k is string => typeof k === "string")
+      : [];
+  }
+  return rules;
 }
 
 export function parseValue(stdout: string): NixValue | TargetList {

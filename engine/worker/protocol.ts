@@ -7,9 +7,12 @@ import type { Limits } from "../nix/process.js";
 import type { GitState } from "../repo/git.js";
 import type { LockFile } from "../repo/lock.js";
 
-/** Which evaluation: a target's value, or the list of a flake's targets. */
+/**
+ * Which evaluation: a target's value, the list of a flake's targets, or where a flake's own
+ * deploy tools (deploy-rs, colmena) say its targets are (worker/deploy-info.ts).
+ */
 export interface EvalSpec {
-  want: "value" | "list";
+  want: "value" | "list" | "deploy" | "rules";
   /** Flake folder, absolute, and relative to `top` ("" when the flake is at the top). */
   flakeDir: string;
   flakeRel: string;

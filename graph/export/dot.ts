@@ -26,7 +26,8 @@ export function toDot(graph: InfraGraph, options: DotOptions = {}): string {
     ];
     // Paths found absent are drawn dashed: they matter because they might appear.
     if (node.exists === false) attributes.push('style="filled,dashed"');
-    if (node.status === "failed") attributes.push('color="#c1121f"', "penwidth=2");
+    if (node.status === "failed" || (node.secretStatus !== undefined && node.secretStatus !== "ok"))
+      attributes.push('color="#c1121f"', "penwidth=2");
     lines.push(`  ${quote(node.id)} [${attributes.join(", ")}];`);
   }
   for (const edge of graph.edges()) {
@@ -41,6 +42,7 @@ export function toDot(graph: InfraGraph, options: DotOptions = {}): string {
 
 function nodeLabel(node: GraphNode): string {
   if (node.kind === "host") return node.status === "ok" ? node.label : `${node.label} (${node.status})`;
+  if (node.kind === "secret" && node.secretStatus !== "ok") return `${node.label} (${node.secretStatus})`;
   return node.label;
 }
 

@@ -21,7 +21,14 @@ const NODE_KEYS = {
   flake: "string",
   status: "string",
   drvPath: "string",
+  deployedPath: "string",
+  deployedAt: "string",
+  deployedCurrent: "boolean",
   lockNode: "string",
+  backend: "string",
+  secretKey: "string",
+  secretStatus: "string",
+  checks: "string",
 } as const satisfies Record<Exclude<keyof GraphNode, "id">, AttributeType>;
 
 // Key ids are per domain (a node's kind and an edge's kind are different keys).

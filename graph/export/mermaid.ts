@@ -17,13 +17,13 @@ export interface MermaidOptions {
 export function toMermaid(graph: InfraGraph, options: MermaidOptions = {}): string {
   const lines = ["graph LR"];
   for (const kind of Object.values(NODE_KINDS)) {
-    lines.push(`  classDef ${kind} fill:${NODE_STYLE[kind].colour},color:#fff,stroke:#333`);
+    lines.push(`  classDef ${className(kind)} fill:${NODE_STYLE[kind].colour},color:#fff,stroke:#333`);
   }
   const ids = new Map<string, string>();
   for (const node of graph.nodes()) {
     const id = `n${ids.size + 1}`;
     ids.set(node.id, id);
-    lines.push(`  ${id}["${escapeLabel(node.label)}"]:::${node.kind}`);
+    lines.push(`  ${id}["${escapeLabel(node.label)}"]:::${className(node.kind)}`);
   }
   const labels = options.edgeLabels ?? true;
   for (const edge of graph.edges()) {
@@ -33,6 +33,9 @@ export function toMermaid(graph: InfraGraph, options: MermaidOptions = {}): stri
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** Mermaid class names are plain words: `secret-file` becomes `secret_file`. */
+const className = (kind: string): string => kind.replaceAll("-", "_");
 
 /** A quoted Mermaid label's text (escape.ts `mermaidLabel`). */
 export const escapeLabel = mermaidLabel;

@@ -123,4 +123,25 @@ describe("graph page in headless Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("shows in a host's details what is deployed there and whether it is current", async () => {
+    const input = sampleInput();
+    const deployed = "/nix/store/dddd-nixos-system-web1";
+    input.targets = input.targets.map((t) =>
+      t.name === "web1"
+        ? { ...t, deployed: { path: deployed, at: Date.UTC(2026, 0, 2, 3, 4, 5), current: false } }
+        : t,
+    );
+    const file = join(folder, "deployed.html");
+    writeFileSync(file, api.toHtml(api.buildGraph(input, { readFile: readSample }), { title: "deployed" }));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForFunction(() => (globalThis as PageWindow).__infraGraph?.ready === true);
+    await page.evaluate(() => (globalThis as PageWindow).__infraGraph!.select("host:web1"));
+    const text = (await page.locator("#details").textContent()) ?? "";
+    expect(text).toContain(`Deployed${deployed}`);
+    expect(text).toContain("Deployed at2026-01-02T03:04:05.000Z");
+    expect(text).toContain("Deployed is currentfalse");
+    await page.close();
+  });
 });

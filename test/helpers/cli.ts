@@ -47,14 +47,19 @@ export function runInfra(args: string[], options: CliOptions = {}): Promise<CliR
 }
 
 /**
- * A PATH prefix whose `nix` and `nix-instantiate` log each start and then run the real ones,
- * so a test can say "nix was not started at all".
+ * A PATH prefix whose `nix` and `nix-instantiate` (or the `tools` given: `nix-store`, `ssh`, …)
+ * log each start and then run the real ones, so a test can say "nix was not started at all".
  */
-export function nixSpy(): { env: Record<string, string>; calls(): string[]; reset(): void; cleanup(): void } {
+export function nixSpy(tools: string[] = ["nix", "nix-instantiate"]): {
+  env: Record<string, string>;
+  calls(): string[];
+  reset(): void;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), "infra-spy-"));
   const log = join(dir, "calls.log");
   mkdirSync(join(dir, "bin"));
-  for (const tool of ["nix", "nix-instantiate"]) {
+  for (const tool of tools) {
     const real = execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
     const script = join(dir, "bin", tool);
     writeFileSync(script, `#!/bin/sh\necho "${tool} $*" >> "${log}"\nexec "${real}" "$@"\n`);

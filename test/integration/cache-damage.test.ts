@@ -256,24 +256,21 @@ describe("a read-only cache", () => {
 });
 
 describe("a lock file that cannot be written", () => {
-  it(
-    "(read-only) gives a clear message, a correct result, and a working next run",
-    async () => {
-      restore();
-      const r = await runWithReadOnly(join(envPath, "lock.mdb"), ["eval", "--json", ...common()]);
-      expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(
-        /warning: the cache at \S+ cannot be used: its lock file \S+\/lock\.mdb is on a read-only file system; infra evaluates without the cache/,
-      );
-      expect(r.stderr).not.toMatch(/damaged/);
-      expect(drvPaths(r.json)).toEqual(good);
-      expect(r.json.summary.evaluated).toBe(targets);
-      const next = await runInfra(["eval", "--json", ...common()]);
-      expect(next.exitCode).toBe(0);
-      expect(drvPaths(next.json)).toEqual(good);
-      expect(next.json.summary.cached).toBe(targets);
-    },
-  );
+  it("(read-only) gives a clear message, a correct result, and a working next run", async () => {
+    restore();
+    const r = await runWithReadOnly(join(envPath, "lock.mdb"), ["eval", "--json", ...common()]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: the cache at \S+ cannot be used: its lock file \S+\/lock\.mdb is on a read-only file system; infra evaluates without the cache/,
+    );
+    expect(r.stderr).not.toMatch(/damaged/);
+    expect(drvPaths(r.json)).toEqual(good);
+    expect(r.json.summary.evaluated).toBe(targets);
+    const next = await runInfra(["eval", "--json", ...common()]);
+    expect(next.exitCode).toBe(0);
+    expect(drvPaths(next.json)).toEqual(good);
+    expect(next.json.summary.cached).toBe(targets);
+  });
 
   it("(immutable: the binding would crash on it) gives a clear message too", async () => {
     restore();

@@ -4,8 +4,8 @@
 #
 # The encrypted .age file is copied into the store (like agenix does) and its
 # hash is recorded, so re-keying or rotating a secret changes exactly the
-# systems that use it. secrets/secrets.nix (who may decrypt what) is only read
-# by the `agenix` CLI, never by the evaluation.
+# systems that use it. secrets/secrets.nix (who may decrypt what) is read by the
+# `agenix` CLI and by `infra secrets`, never by the evaluation.
 { config, lib, ... }:
 let
   inherit (lib) mkOption types;

@@ -58,7 +58,14 @@ const FIELDS = [
   ["flake", "Flake"],
   ["status", "Status"],
   ["drvPath", "drvPath"],
+  ["deployedPath", "Deployed"],
+  ["deployedAt", "Deployed at"],
+  ["deployedCurrent", "Deployed is current"],
   ["lockNode", "Lock node"],
+  ["backend", "Backend"],
+  ["secretKey", "sops key"],
+  ["secretStatus", "Secret check"],
+  ["checks", "Per host"],
   ["exists", "Exists"],
 ] as const;
 

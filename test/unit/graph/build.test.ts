@@ -35,16 +35,54 @@ describe("buildGraph", () => {
     expect(graph.dependencies("host:macbook")).toEqual([]);
   });
 
-  it("classifies paths: read .nix files are modules, secrets by folder or .age, listings are dirs", () => {
+  it("classifies paths: read .nix files are modules, secret files by folder or .age, listings are dirs", () => {
     const graph = build();
     const kind = (path: string) => graph.node(`path:${path}`)?.kind;
     expect(kind("hosts/web1/default.nix")).toBe("module");
     expect(kind("flake.nix")).toBe("module");
-    expect(kind("secrets/api-token.age")).toBe("secret");
+    expect(kind("secrets/api-token.age")).toBe("secret-file");
     expect(kind("hosts")).toBe("dir");
     expect(kind("modules/extra")).toBe("dir");
     expect(kind("hosts/web1/hardware.nix/default.nix")).toBe("file");
     expect(kind("flake-b/current")).toBe("file");
+  });
+
+  it("draws declared secrets host → secret → file, one node per file and sops key, with each host's verdict", () => {
+    const input = sampleInput();
+    const [web1, web2, db1] = input.targets;
+    web1!.secrets = [
+      { name: "api-token", backend: "agenix", file: "secrets/api-token.age", status: "ok" },
+      { name: "tls", backend: "sops", file: "secrets/web.yaml", key: "tls/key", status: "ok" },
+    ];
+    web2!.secrets = [
+      { name: "token", backend: "agenix", file: "secrets/api-token.age", status: "not-for-host" },
+      { name: "tls-cert", backend: "sops", file: "secrets/web.yaml", key: "tls/cert", status: "missing" },
+    ];
+    db1!.secrets = [{ name: "pg", backend: "sops", file: "../outside.yaml", key: "pg", status: "invalid" }];
+    const graph = buildGraph(input, { readFile: readSample });
+    expect(graph.nodes("secret").map((n) => n.id)).toEqual([
+      "secret:secrets/api-token.age",
+      "secret:secrets/web.yaml#tls/key",
+      "secret:secrets/web.yaml#tls/cert",
+      "secret:../outside.yaml#pg",
+    ]);
+    expect(graph.node("secret:secrets/api-token.age")).toMatchObject({
+      label: "api-token",
+      backend: "agenix",
+      path: "secrets/api-token.age",
+      secretStatus: "not-for-host",
+      checks: "web1 ok, web2 not-for-host",
+    });
+    expect(graph.node("secret:secrets/web.yaml#tls/key")).toMatchObject({
+      secretStatus: "ok",
+      secretKey: "tls/key",
+    });
+    expect(graph.edge("host:web2", "secret:secrets/api-token.age")?.kind).toBe("declares");
+    expect(graph.edge("secret:secrets/api-token.age", "path:secrets/api-token.age")?.kind).toBe("stored-in");
+    expect(graph.edge("secret:secrets/web.yaml#tls/cert", "path:secrets/web.yaml")?.kind).toBe("stored-in");
+    // A file no host read still gets its node, absent when it is not tracked.
+    expect(graph.node("path:secrets/web.yaml")).toMatchObject({ kind: "secret-file" });
+    expect(graph.node("path:../outside.yaml")).toMatchObject({ exists: false });
   });
 
   it("marks existence-checked paths as absent unless tracked", () => {

@@ -34,15 +34,16 @@ describe("toDot", () => {
 describe("toMermaid", () => {
   const mermaid = toMermaid(graph);
   const lines = mermaid.trimEnd().split("\n");
-  const nodeLine = /^ {2}n\d+\["[^"]*"\]:::(host|module|file|dir|secret|input)$/;
-  const edgeLine = /^ {2}n\d+ (-->|==>|-\.->)\|(reads|lists|stats|uses-input|imports)\| n\d+$/;
+  const nodeLine = /^ {2}n\d+\["[^"]*"\]:::(host|module|file|dir|secret|secret_file|input)$/;
+  const edgeLine =
+    /^ {2}n\d+ (-->|==>|-\.->)\|(reads|lists|stats|uses-input|imports|declares|stored-in)\| n\d+$/;
 
   it("is a graph LR with one line per node and per edge", () => {
     expect(lines[0]).toBe("graph LR");
     expect(lines.filter((l) => nodeLine.test(l))).toHaveLength(graph.order);
     expect(lines.filter((l) => edgeLine.test(l))).toHaveLength(graph.size);
     const classDefs = lines.filter((l) => l.startsWith("  classDef "));
-    expect(classDefs).toHaveLength(6);
+    expect(classDefs).toHaveLength(7);
     expect(lines).toHaveLength(1 + classDefs.length + graph.order + graph.size);
   });
 

@@ -53,6 +53,15 @@ describe("selectTargets", () => {
       "web1",
     ]);
   });
+  it("spells a group @name too, as deploy does; an unknown @name is a usage error naming the groups", () => {
+    expect(selectTargets(targets, ["@web"], { web: ["web2", "web1"] }).map((t) => t.name)).toEqual([
+      "web2",
+      "web1",
+    ]);
+    expect(() => selectTargets(targets, ["@dbs"], { web: ["web1"] })).toThrow(
+      /no group named 'dbs' \(@dbs\)/,
+    );
+  });
   it("accepts kind:name and flake#name forms", () => {
     expect(selectTargets(targets, ["nixos:web1", ".#web2"]).map((t) => t.name)).toEqual(["web1", "web2"]);
   });
