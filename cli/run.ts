@@ -302,6 +302,44 @@ Nothing starts a server by itself: run infra serve (or infra watch, which serves
       exitCode = await serveCommand(ctxFor(cmd), opts);
     });
 
+  const create = program.command("new").description("add to the fleet in the repository's own layout");
+  withCommon(create.command("host"))
+    .description(
+      "add a host like an existing one: its files, its SSH key pair, its place among the recipients",
+    )
+    .argument("<name>", "the new host's name (letters, digits, '_' and '-'; not starting with '-')")
+    .option("--like <host>", "the host whose layout and files to copy (default: the first target of --kind)")
+    .option(
+      "--kind <kind>",
+      "nixos | darwin | home: the kind of host to copy when --like is not given (default nixos)",
+    )
+    .option(
+      "--key-dir <dir>",
+      "where the private key goes (default: $XDG_DATA_HOME/infra/host-keys/<repo>/<name>/)",
+    )
+    .addHelpText(
+      "after",
+      `
+The layout is learned from the --like host's recorded evaluation: the files and folders named
+after it are copied under the new name (its name replaced as a whole word; secrets and key
+files never copied); if the flake lists its hosts folder (builtins.readDir) nothing else is
+needed, else the one line that names the like host gets a twin beside it. ssh-keygen makes the
+host's ed25519 key pair: the private key goes to --key-dir (outside the repository, or a folder
+git ignores), the public key where infra.json secrets.hostKeys says. agenix's secrets.nix and
+.sops.yaml list the new host wherever they list the like host. Then it prints what needs
+re-encrypting (agenix --rekey, sops updatekeys FILE), stages exactly what it wrote and
+evaluates the new host. It never overwrites anything: if a destination exists it writes nothing.
+
+JSON: {"name","kind","like","written":[paths],"hostKey":{"public","private"},
+       "recipientsUpdated":[paths],"rekey":[{"secret","file","command","cwd"}],
+       "evaluation":{"status","drvPath","error"},"listing","skipped","secretProblems","notes"}
+Exit: 0 written and evaluated, 1 written but the new host does not evaluate, 2 refused.`,
+    )
+    .action(async (name: string, opts, cmd: Command) => {
+      const { newHostCommand } = await import("./commands/new-host.js");
+      exitCode = await newHostCommand(ctxFor(cmd), name, opts);
+    });
+
   const cache = program.command("cache").description("inspect or reset the evaluation cache");
   for (const [action, description] of [
     ["stats", "where the cache is and how much it holds"],
