@@ -20,6 +20,7 @@ import type { EngineCore, EngineOptions } from "../../engine/index.js";
 import { UsageError } from "../../errors/index.js";
 import type { CliIO } from "../context.js";
 import { outOf } from "../render/terminal.js";
+import { idleCollector } from "./idle-gc.js";
 import { type ClientMessage, identity, mismatch, type RunRequest, type ServerMessage } from "./protocol.js";
 
 export interface ServerHandle {
@@ -120,6 +121,7 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
   const since = Date.now();
   let served = 0;
   const running = new Set<AbortController>();
+  const collector = idleCollector();
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
@@ -152,6 +154,7 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
     }
     send(client, { type: "accepted" });
     running.add(controller);
+    collector.busy();
     client.on("close", () => controller.abort());
     // Output goes out in batches (a 200-line table is one message, not 200), in the order written.
     const queue: { stream: "stdout" | "stderr"; data: string }[] = [];
@@ -186,12 +189,14 @@ export async function serve(options: ServeOptions): Promise<ServerHandle> {
       flush();
       send(client, { type: "exit", code });
       client.end();
+      collector.idle();
     }
   };
 
   let server: Server;
   const close = async () => {
     for (const controller of running) controller.abort();
+    collector.stop();
     await new Promise<void>((r) => server.close(() => r()));
     rmSync(socket, { force: true });
     rmSync(lock, { force: true });
