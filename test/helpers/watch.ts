@@ -13,6 +13,8 @@ export class WatchSession {
   private waiters: { test: (l: WatchLine) => boolean; resolve: (l: WatchLine) => void }[] = [];
   private cursor = 0;
   readonly exited: Promise<number | null>;
+  /** The signal that ended the process, when one did (exited then says 128). */
+  endedBy: NodeJS.Signals | null = null;
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [BIN, "watch", "--json", ...args], {
@@ -32,7 +34,10 @@ export class WatchSession {
       });
     });
     this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
+      this.child.on("exit", (code, signal) => {
+        this.endedBy = signal;
+        resolve(code ?? (signal ? 128 : null));
+      }),
     );
   }
 

@@ -135,7 +135,8 @@ describe("hostile names", () => {
     await session.next((l) => l.type === "ready", "ready");
     const results = session.lines.filter((l) => l.type === "result").map((l) => l.name as string);
     expect(results.sort()).toEqual([...names].sort());
-    expect(await session.stop("SIGINT")).toBe(130);
+    const code = await session.stop("SIGINT");
+    expect(code, `ended by ${session.endedBy}; stderr:\n${session.stderr}`).toBe(130);
     nothingRan();
   });
 
