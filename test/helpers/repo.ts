@@ -7,7 +7,11 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+// Dates pinned: two copies of one fixture are the same commit, so a host that embeds `self.rev`
+// (web3) evaluates the same in both, whichever second each copy was made in.
 const GIT_ENV = {
+  GIT_AUTHOR_DATE: "2024-01-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "2024-01-01T00:00:00Z",
   GIT_AUTHOR_NAME: "infra tests",
   GIT_AUTHOR_EMAIL: "tests@infra.invalid",
   GIT_COMMITTER_NAME: "infra tests",
